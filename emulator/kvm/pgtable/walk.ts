@@ -1,0 +1,112 @@
+// The generic stage 2 walker, shaped like __kvm_pgtable_walk / __kvm_pgtable_visit in arch/arm64/kvm/hyp/pgtable.c
+// (5.x): visit every entry that covers [addr, end) level by level, calling the visitor with LEAF for a leaf (an
+// invalid entry counts as a leaf), TABLE_PRE before descending into a table and TABLE_POST after it. After a LEAF
+// visit the entry is read again, so a visitor that installs a table (map splitting a block) is descended into.
+//
+// One deviation, kept because it is simpler and has the same effect: when a TABLE_PRE visitor replaces the table by
+// a leaf (map collapsing a table into a block), the walk does not descend into the old table; pgtable.c instead
+// keeps walking the detached table with an "anchor" to drop its references. Our visitor frees the old subtree itself.
+//
+// Addresses are JS numbers (IPAs < 2^52); all arithmetic here is float-exact integer arithmetic, never 32-bit
+// bitwise operators.
+
+import { levelShift, pteIsTable, pteToPhys, type Stage2Geometry } from '../../arch/stage2';
+import type { PhysMem } from '../../memory/physmem';
+
+export const WALK_LEAF = 1;
+export const WALK_TABLE_PRE = 2;
+export const WALK_TABLE_POST = 4;
+export type WalkFlag = typeof WALK_LEAF | typeof WALK_TABLE_PRE | typeof WALK_TABLE_POST;
+
+/** A visitor's verdict: 'ok' continues the walk; anything else stops it and is returned by the walk. */
+export type WalkResult = 'ok' | 'EAGAIN' | 'EINVAL' | 'ENOMEM' | 'ERANGE' | 'E2BIG';
+
+/**
+ * kvm_pgtable_visitor_fn_t: `addr` is the walk's current address inside the entry's range (not necessarily aligned
+ * to the entry's granule), `end` the walk's end, `ptep` the host-physical address of the 8-byte descriptor.
+ */
+export type Stage2Visitor = (addr: number, end: number, level: number, ptep: number, flag: WalkFlag) => WalkResult;
+
+export interface WalkTarget {
+  readonly mem: PhysMem;
+  readonly geometry: Stage2Geometry;
+  readonly rootPa: number;
+}
+
+interface WalkData {
+  addr: number;
+  end: number;
+  readonly flags: number;
+  readonly visit: Stage2Visitor;
+}
+
+export function alignDown(x: number, a: number): number {
+  return x - (x % a);
+}
+
+export function alignUp(x: number, a: number): number {
+  const r = x % a;
+  return r === 0 ? x : x + (a - r);
+}
+
+/**
+ * kvm_pgtable_walk: page-align the range (addr down, end up) and visit it. Beyond the IPA size is -ERANGE, as in
+ * pgtable.c (`data->addr > limit || data->end > limit`).
+ */
+export function walkStage2(t: WalkTarget, addr: number, size: number, flags: number, visit: Stage2Visitor): WalkResult {
+  const g = t.geometry;
+  const limit = 2 ** g.ipaBits;
+  const data: WalkData = { addr: alignDown(addr, g.pageSize), end: alignUp(addr + size, g.pageSize), flags, visit };
+  if (data.addr > limit || data.end > limit) return 'ERANGE';
+  // the concatenated root is one table of rootPages * entries entries (pages are contiguous)
+  const gran = 2 ** levelShift(g.startLevel, g.pageSize);
+  const n = g.rootPages * g.entriesPerTable;
+  for (let idx = Math.floor(data.addr / gran); idx < n; idx++) {
+    if (data.addr >= data.end) break;
+    const r = visitEntry(t, data, t.rootPa + idx * 8, g.startLevel);
+    if (r !== 'ok') return r;
+  }
+  return 'ok';
+}
+
+function walkTable(t: WalkTarget, data: WalkData, tablePa: number, level: number): WalkResult {
+  const g = t.geometry;
+  const gran = 2 ** levelShift(level, g.pageSize);
+  for (let idx = Math.floor(data.addr / gran) % g.entriesPerTable; idx < g.entriesPerTable; idx++) {
+    if (data.addr >= data.end) break;
+    const r = visitEntry(t, data, tablePa + idx * 8, level);
+    if (r !== 'ok') return r;
+  }
+  return 'ok';
+}
+
+function visitEntry(t: WalkTarget, data: WalkData, ptep: number, level: number): WalkResult {
+  const g = t.geometry;
+  const addr = data.addr;
+  let pte = t.mem.read64(ptep);
+  let table = pteIsTable(pte, level);
+  let r: WalkResult = 'ok';
+  if (table && (data.flags & WALK_TABLE_PRE)) {
+    r = data.visit(addr, data.end, level, ptep, WALK_TABLE_PRE);
+    if (r !== 'ok') return r;
+    pte = t.mem.read64(ptep);
+    table = pteIsTable(pte, level);
+    if (!table) return advance(data, level, g.pageSize);
+  } else if (!table && (data.flags & WALK_LEAF)) {
+    r = data.visit(addr, data.end, level, ptep, WALK_LEAF);
+    if (r !== 'ok') return r;
+    pte = t.mem.read64(ptep);
+    table = pteIsTable(pte, level);
+  }
+  if (!table) return advance(data, level, g.pageSize);
+  r = walkTable(t, data, pteToPhys(pte, g.pageSize), level + 1);
+  if (r !== 'ok') return r;
+  if (data.flags & WALK_TABLE_POST) r = data.visit(addr, data.end, level, ptep, WALK_TABLE_POST);
+  return r;
+}
+
+function advance(data: WalkData, level: number, pageSize: number): 'ok' {
+  const gran = 2 ** levelShift(level, pageSize);
+  data.addr = alignDown(data.addr, gran) + gran;
+  return 'ok';
+}
