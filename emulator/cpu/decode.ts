@@ -262,11 +262,11 @@ function decodeLoadStore(w: number): Insn {
     const rs = bits(w, 20, 16);
     const o0 = bit(w, 15);
     const rt2 = bits(w, 14, 10);
-    if (rt2 !== 31) return undef(w);
+    // Rs/Rt2 are should-be-one fields where unused. binutils 2.40 (the reference) insists on them only for LDAR
+    // (Rs and Rt2) and CAS (Rt2); elsewhere it ignores them, and so do we.
     let i: Insn;
     if (o2 === 0 && o1 === 0) {
       if (ld) {
-        if (rs !== 31) return undef(w);
         i = makeInsn('LDXR', w);
         i.acquire = o0 === 1;
       } else {
@@ -275,11 +275,13 @@ function decodeLoadStore(w: number): Insn {
         i.rs = rs;
       }
     } else if (o2 === 1 && o1 === 0) {
-      if (rs !== 31 || o0 !== 1) return undef(w); // LDLAR/STLLR (FEAT_LOR) not in the set
+      if (o0 !== 1) return undef(w); // LDLAR/STLLR (FEAT_LOR) not in the set
+      if (ld && (rs !== 31 || rt2 !== 31)) return undef(w);
       i = makeInsn(ld ? 'LDAR' : 'STLR', w);
       i.acquire = ld === 1;
       i.release = ld === 0;
     } else if (o2 === 1 && o1 === 1) {
+      if (rt2 !== 31) return undef(w);
       i = makeInsn('CAS', w);
       i.acquire = ld === 1;
       i.release = o0 === 1;
@@ -310,6 +312,13 @@ function decodeLoadStore(w: number): Insn {
     const mode = bits(w, 25, 23);
     const ld = bit(w, 22);
     if (opc === 3 || mode === 0 || (opc === 1 && !ld)) return undef(w);
+    if (opc === 1) {
+      // LDPSW: binutils treats the CONSTRAINED UNPREDICTABLE register overlaps as undefined (LDP it accepts)
+      const t = bits(w, 4, 0);
+      const t2 = bits(w, 14, 10);
+      const n = bits(w, 9, 5);
+      if (t === t2 || (mode !== 2 && n !== 31 && (n === t || n === t2))) return undef(w);
+    }
     const i = makeInsn(ld ? 'LDP' : 'STP', w);
     const scale = opc === 2 ? 8 : 4;
     i.size = scale;
