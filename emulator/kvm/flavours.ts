@@ -38,6 +38,12 @@ export interface SpeApi {
   readonly runWithoutInitErrno: 'EPERM' | 'EINVAL';
   /** KVM_ARM_VCPU_SPE_STOP exists (v4 and v5) */
   readonly hasStop: boolean;
+  /**
+   * KVM_ARM_VCPU_SPE_IRQ accepts an INTID that is not a PPI: kvm_spe_irq_is_valid() is a `bool` function that
+   * does `return -EINVAL;` for a non-PPI, which converts to true (v4 21/39 as posted; the same function in the
+   * later v4 spe.c snapshots; v5 UNCONFIRMED, assumed unchanged). Absent = false: the documented rule (E.5).
+   */
+  readonly nonPpiIrqAccepted?: boolean;
 }
 
 export interface MmioGuardApi {
@@ -99,7 +105,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
       cap: 206, busyIfRunOnce: true, unlockRequiresLocked: false, unmapOnUnlockWithPendingOps: false,
       pendingOpsClear: 'bitmap_zero', mteWhileLockedErrno: 'EPERM',
     },
-    spe: { cap: 208, vcpuFeature: 7, runWithoutInitErrno: 'EPERM', hasStop: true },
+    spe: { cap: 208, vcpuFeature: 7, runWithoutInitErrno: 'EPERM', hasStop: true, nonPpiIrqAccepted: true },
     mmioGuard: null,
     // base 5.14-rc5: owner ids since v5.13 in GENMASK(63,56); "Don't overwrite ignored bits with owner id"
     // (19 Jul 2021) moved them to GENMASK(9,2) for 5.15 (spec B.8 #2/#3)
@@ -107,6 +113,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
     caps: { ...COMMON_CAPS, KVM_CAP_ARM_LOCK_USER_MEMORY_REGION: 206, KVM_CAP_ARM_VCPU_SUPPORTED_CPUS: 207, KVM_CAP_ARM_SPE: 208 },
     quirks: [
       'spe-rfc-v4: unlocking a memslot that is not locked succeeds and un-accounts its pages (v4 03/39 has no check)',
+      'spe-rfc-v4: KVM_ARM_VCPU_SPE_IRQ accepts a non-PPI INTID: kvm_spe_irq_is_valid() returns -EINVAL from a bool function (v4 21/39)',
     ],
   },
   'spe-rfc-v5': {
@@ -115,12 +122,13 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
       cap: 207, busyIfRunOnce: false, unlockRequiresLocked: true, unmapOnUnlockWithPendingOps: true,
       pendingOpsClear: 'bit_by_bit', mteWhileLockedErrno: 'EINVAL',
     },
-    spe: { cap: 208, vcpuFeature: 7, runWithoutInitErrno: 'EINVAL', hasStop: true },
+    spe: { cap: 208, vcpuFeature: 7, runWithoutInitErrno: 'EINVAL', hasStop: true, nonPpiIrqAccepted: true },
     mmioGuard: null,
     invalidPte: 'owner-9-2', protectedMode: null, hasProtNone: false, mmioNote: null,
     caps: { ...COMMON_CAPS, KVM_CAP_ARM_LOCK_USER_MEMORY_REGION: 207, KVM_CAP_ARM_SPE: 208 },
     quirks: [
       'spe-rfc-v5: SANITISE_TAGS is set on every lock and only cleared with MTE, so pending ops stay set and every unlock unmaps the slot (spec E.4)',
+      'spe-rfc-v5: KVM_ARM_VCPU_SPE_IRQ accepts a non-PPI INTID: kvm_spe_irq_is_valid() returns -EINVAL from a bool function (as in v4 21/39; UNCONFIRMED for v5)',
     ],
   },
   'mmio-guard-v2': {
