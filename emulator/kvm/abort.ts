@@ -1,0 +1,247 @@
+// kvm_handle_guest_abort and user_mem_abort (arch/arm64/kvm/mmu.c, v5.10–v5.16 shape; spec C.4), one step at a
+// time, plus the SPE lock RFC's rate-limited warning for faults on locked memslots (v4 10/39, v5 11/38).
+//
+// Every abort emits exactly one `stage2-fault` event (LANGUAGE.md) before its consequences (pte/tlbi events of the
+// map, guest-exception of an injection, kvm-exit of an exit). Its `write` field is KVM's classification
+// (kvm_is_write_fault: S1PTW counts as a write in 5.x), `exec` is kvm_vcpu_trap_is_exec_fault (IABT && !S1PTW),
+// `ipa` is fault_ipa (page-aligned, plus FAR[11:0] on the MMIO path).
+//
+// Not modelled: HWPOISON (SIGBUS), MMU-notifier retry races, THP adjustment of anon memory (anon backings are
+// PAGE_SIZE), MTE tag sanitising on the fault path, the erratum-834220 / AT-failure re-entry of __get_fault_info.
+
+import {
+  decodeAbortIss, esrEc, FSC_ACCESS, FSC_FAULT, FSC_PERM, hpfarToIpa, isIabtEc, isSeaFsc,
+} from '../arch/esr';
+import { KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_PROT_X } from '../arch/stage2';
+import type { Fields } from '../events';
+import { fail } from './errno';
+import type { ErrnoName } from './errno';
+import { cHex, emitKernelLog, ratelimitAllows } from './exit-context';
+import type { AbortOutcome, ExitMemslot, ExitVm, FaultResolution } from './exit-context';
+import type { GuestCpu } from './guest';
+import { injectDabt, injectPabt, injectVabt } from './inject';
+import { ioMemAbort } from './mmio';
+
+export interface AbortExit {
+  readonly kind: 'dabt' | 'iabt';
+  readonly esr: bigint;
+  readonly far: bigint;
+  readonly hpfar: bigint;
+}
+
+/** Leaf size at `level` for the granule (ARM64_HW_PGTABLE_LEVEL_SHIFT). */
+export function levelSize(level: number, pageSize: number): number {
+  const stride = Math.log2(pageSize) - 3;
+  return pageSize * 2 ** ((3 - level) * stride);
+}
+
+function mod(x: number, a: number): number { return x - Math.floor(x / a) * a; }
+function alignDown(x: number, a: number): number { return x - mod(x, a); }
+
+function errorOutcome(errno: ErrnoName, rule: string, message: string): AbortOutcome {
+  return { kind: 'error', resolution: 'error', error: fail(errno, rule, message) };
+}
+
+/** The locked-memslot warning text, formatted as printk would (the RFC's format string, trailing ']' included). */
+export function lockedFaultMessage(type: 'access' | 'write' | 'read', slotId: number, ipa: number, esr: bigint): string {
+  return `Unexpected L2 ${type} fault on locked memslot ${slotId}: IPA=${cHex(ipa)}, ESR_EL2=${cHex(BigInt.asUintN(32, esr), 8)}]`;
+}
+
+/** kvm_handle_guest_abort (spec C.4). */
+export function handleGuestAbort(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit): AbortOutcome {
+  const { esr, far, hpfar } = exit;
+  const iss = decodeAbortIss(esr);
+  const ec = esrEc(esr);
+  const isIabt = isIabtEc(ec);
+  const faultStatus = iss.fsc & 0x3c;
+  let faultIpa = hpfarToIpa(hpfar);
+  const s1ptw = iss.s1ptw;
+  // kvm_is_write_fault (5.x): S1PTW -> write; IABT -> not; else WnR
+  const writeFault = s1ptw ? true : isIabt ? false : iss.wnr;
+  // kvm_vcpu_trap_is_exec_fault
+  const execFault = isIabt && !s1ptw;
+
+  let reported = false;
+  const report = (resolution: FaultResolution): void => {
+    if (reported) return;
+    reported = true;
+    const f: Fields = {
+      stage: 'guest', ipa: BigInt(faultIpa), va: far, esr, far, hpfar, fsc: iss.fsc, kind: iss.kind, level: iss.level,
+      write: writeFault, exec: execFault, s1ptw, isv: iss.isv, resolution,
+    };
+    vm.events.emit('stage2-fault', f, vcpu.index);
+  };
+
+  // C.4#1: synchronous external abort -> (no host RAS handling) virtual SError
+  if (isSeaFsc(iss.fsc)) {
+    report('serror');
+    injectVabt(vm, vcpu);
+    return { kind: 'resume', resolution: 'serror' };
+  }
+
+  // C.4#2: only translation, permission and access-flag faults are handled
+  if (faultStatus !== FSC_FAULT && faultStatus !== FSC_PERM && faultStatus !== FSC_ACCESS) {
+    const msg = `Unsupported FSC: EC=${cHex(ec)} xFSC=${cHex(iss.fsc)} ESR_EL2=${cHex(esr)}`;
+    report('error');
+    emitKernelLog(vm.events, msg, vcpu.index);
+    return errorOutcome('EFAULT', 'C.4#2', msg);
+  }
+
+  // C.4#3
+  const slot = vm.findMemslot(faultIpa);
+  const writable = slot !== undefined && !slot.readonly;
+
+  // C.4#4: outside RAM, or a write to ROM
+  if (slot === undefined || (writeFault && !writable)) {
+    if (isIabt) {
+      // C.4#4a: -ENOEXEC -> inject prefetch abort
+      report('inject');
+      injectPabt(vcpu, far, esr);
+      return { kind: 'resume', resolution: 'inject' };
+    }
+    if (s1ptw) {
+      // C.4#4b: the guest put its page tables in MMIO / ROM
+      report('inject');
+      injectDabt(vcpu, far, esr);
+      return { kind: 'resume', resolution: 'inject' };
+    }
+    if (slot === undefined && iss.cm) {
+      // C.4#4c: cache maintenance on MMIO: skip the instruction
+      report('skip');
+      vcpu.setPc(BigInt.asUintN(64, vcpu.getPc() + 4n));
+      return { kind: 'resume', resolution: 'skip' };
+    }
+    // C.4#4d: IPA reported as [MAX:12]; complete it with FAR[11:0] (always 12 bits)
+    faultIpa += Number(far & 0xfffn);
+    return ioMemAbort(vm, vcpu, esr, far, faultIpa, report);
+  }
+
+  // C.4#5: userspace cannot register slots beyond the IPA size (VM_BUG_ON)
+  if (faultIpa >= 2 ** vm.ipaBits) {
+    report('error');
+    const msg = `BUG: fault IPA ${cHex(faultIpa)} beyond the VM's ${vm.ipaBits}-bit IPA space`;
+    emitKernelLog(vm.events, msg, vcpu.index);
+    return errorOutcome('EFAULT', 'C.4#5', msg);
+  }
+
+  // SPE lock RFC: warn (rate-limited) about faults a locked slot should never take; handling continues
+  if (vm.flavour.lock !== null && slot.lock !== null && !execFault) {
+    let type: 'access' | 'write' | 'read' | undefined;
+    if (faultStatus === FSC_ACCESS) type = 'access';
+    else if (writeFault && slot.lock.write) type = 'write';
+    else if (!writeFault) type = 'read';
+    if (type !== undefined && ratelimitAllows(vm.warnRatelimit, vcpu.ticks)) {
+      emitKernelLog(vm.events, lockedFaultMessage(type, slot.id, faultIpa, esr), vcpu.index);
+    }
+  }
+
+  // C.4#6: access flag -> mkyoung, no exit
+  if (faultStatus === FSC_ACCESS) {
+    report('mkyoung');
+    vm.stage2.mkyoung(faultIpa);
+    return { kind: 'resume', resolution: 'mkyoung' };
+  }
+
+  // C.4#7
+  return userMemAbort(vm, vcpu, { esr, far, faultIpa, faultStatus, slot, writeFault, execFault, faultLevel: Number(esr & 3n) }, report);
+}
+
+interface UserFault {
+  readonly esr: bigint;
+  readonly far: bigint;
+  readonly faultIpa: number;
+  readonly faultStatus: number;
+  readonly slot: ExitMemslot;
+  readonly writeFault: boolean;
+  readonly execFault: boolean;
+  readonly faultLevel: number;
+}
+
+/** fault_supports_stage2_huge_mapping (spec B.3): HVA and IPA congruent modulo the block, block inside the slot. */
+export function faultSupportsHugeMapping(slot: ExitMemslot, hva: number, mapSize: number): boolean {
+  const size = slot.size;
+  if (mod(slot.gpa, mapSize) !== mod(slot.hva, mapSize)) return false;
+  const start = alignDown(hva, mapSize);
+  return start >= slot.hva && start + mapSize <= slot.hva + size;
+}
+
+/**
+ * The mapping size user_mem_abort picks from the backing's page size (vma_shift switch, spec B.3): PUD / PMD when the
+ * slot allows it, falling back to PAGE_SIZE; contiguous-hint sizes round down to PMD / PAGE_SIZE.
+ */
+export function stage2MappingSize(slot: ExitMemslot, hva: number, backingBlock: number, pageSize: number): number {
+  const pmd = levelSize(2, pageSize);
+  const pud = levelSize(1, pageSize);
+  let size = backingBlock;
+  if (size === pud) {
+    if (faultSupportsHugeMapping(slot, hva, pud)) return pud;
+    size = pmd;
+  } else if (size > pmd) {
+    size = pmd;                       // CONT_PMD
+  }
+  if (size === pmd && faultSupportsHugeMapping(slot, hva, pmd)) return pmd;
+  return pageSize;                    // CONT_PTE, PAGE_SIZE, or a block the slot cannot hold
+}
+
+function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: FaultResolution) => void): AbortOutcome {
+  const { slot, writeFault, execFault, faultStatus } = f;
+  const pageSize = vm.pageSize;
+
+  if (faultStatus === FSC_PERM && !writeFault && !execFault) {
+    const msg = 'Unexpected L2 read permission error';
+    report('error');
+    emitKernelLog(vm.events, msg, vcpu.index);
+    return errorOutcome('EFAULT', 'C.4#7', msg);
+  }
+
+  const hva = slot.hva + (f.faultIpa - slot.gpa);
+  const backing = vm.hvaToBacking(hva);
+  if (backing === undefined) {
+    const msg = `Failed to find VMA for hva ${cHex(hva)}`;
+    report('error');
+    emitKernelLog(vm.events, msg, vcpu.index);
+    return errorOutcome('EFAULT', 'C.4#7', msg);
+  }
+
+  // memslot_is_logging: a dirty bitmap and not READONLY; the SPE lock RFC also forces pages on locked slots
+  const loggingActive = slot.dirtyLog && !slot.readonly;
+  const locked = vm.flavour.lock !== null && slot.lock !== null;
+  const device = backing.kind === 'pfnmap';
+  const mapSize = loggingActive || locked || device ? pageSize : stage2MappingSize(slot, hva, backing.blockSize, pageSize);
+  const faultIpa = mapSize > pageSize ? alignDown(f.faultIpa, mapSize) : alignDown(f.faultIpa, pageSize);
+  const mapHva = slot.hva + (faultIpa - slot.gpa);
+  const mapBacking = mapHva === hva ? backing : vm.hvaToBacking(mapHva) ?? backing;
+  const pa = mapBacking.pa + (mapHva - mapBacking.hva);
+
+  let writable = !slot.readonly;
+  if (!device && loggingActive && !writeFault) writable = false;   // map writable only on a write fault
+
+  if (execFault && device) {
+    // -ENOEXEC -> kvm_inject_pabt
+    report('inject');
+    injectPabt(vcpu, f.far, f.esr);
+    return { kind: 'resume', resolution: 'inject' };
+  }
+
+  let prot = KVM_PGTABLE_PROT_R;
+  if (writable) prot |= KVM_PGTABLE_PROT_W;
+  if (execFault) prot |= KVM_PGTABLE_PROT_X;
+  if (device) prot |= KVM_PGTABLE_PROT_DEVICE;
+
+  // relax only when the fault's granule is the size we would map; otherwise map changes the block size
+  const relax = faultStatus === FSC_PERM && mapSize === levelSize(f.faultLevel, pageSize);
+  report(relax ? 'relax' : 'map');
+  const ret = relax ? vm.stage2.relaxPerms(faultIpa, prot) : vm.stage2.map(faultIpa, mapSize, pa, prot);
+
+  // mark the page dirty only if the fault was handled successfully (EAGAIN included: ret != 0 there)
+  if (writable && ret === 'ok' && slot.dirtyLog) {
+    vm.markDirty(slot, Math.floor((faultIpa - slot.gpa) / pageSize));
+  }
+
+  // user_mem_abort returns ret != -EAGAIN ? ret : 0
+  if (ret === 'ok' || ret === 'EAGAIN') return { kind: 'resume', resolution: relax ? 'relax' : 'map' };
+  const msg = `user_mem_abort: stage 2 ${relax ? 'relax_perms' : 'map'} at ${cHex(faultIpa)} failed with ${ret}`;
+  emitKernelLog(vm.events, msg, vcpu.index);
+  const errno: ErrnoName = ret === 'ENOMEM' ? 'ENOMEM' : ret === 'EINVAL' ? 'EINVAL' : 'EFAULT';
+  return errorOutcome(errno, 'C.4#7', msg);
+}
