@@ -123,6 +123,9 @@ export class Stage2PageTable implements Stage2Lookup {
   private readonly sizeFault: S2Translation;
   private readonly ipaLimit: number;
   private readonly pageLoMask: number;
+  private readonly chunkCfn = new Float64Array(4).fill(-1);
+  private readonly chunkData: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
+  private chunkEpoch = -1;
 
   constructor(readonly mem: PhysMem, private readonly pool: TablePool, cfg: Stage2Config,
               private readonly events: EventSink) {
@@ -512,8 +515,23 @@ export class Stage2PageTable implements Stage2Lookup {
     const entries = this.geometry.entriesPerTable;
     let level = this.startLevel;
     let p = this.rootPa + Math.floor(ipa / gr[level]) * 8;
+    if (mem.epoch !== this.chunkEpoch) {
+      this.chunkCfn.fill(-1);
+      this.chunkEpoch = mem.epoch;
+    }
     for (;;) {
-      const d = mem.chunkForRead(Math.floor(p / 4096));
+      // per-level cache of the last table chunk: a touched chunk's array stays live until PhysMem.epoch changes
+      const cfn = Math.floor(p / 4096);
+      let d: Uint8Array;
+      if (this.chunkCfn[level] === cfn) {
+        d = this.chunkData[level];
+      } else {
+        d = mem.chunkForRead(cfn);
+        if (mem.isTouched(cfn)) {
+          this.chunkCfn[level] = cfn;
+          this.chunkData[level] = d;
+        }
+      }
       const o = p & 4095;
       const lo = d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24);
       if ((lo & 1) === 0) return this.faults[level];
