@@ -602,3 +602,20 @@ test('host stage 2 without CMO hooks (cmos:false) emits no cmo events', () => {
   f.pt.unmap(0x1000, K4);
   assert.equal(f.take().filter((e) => e.event === 'cmo').length, 0);
 });
+
+test('translate never serves a stale table chunk: untouched parts of a 16K table, COW after a snapshot', () => {
+  const f = makeTable({ pageSize: 16384, ipaBits: 40 });
+  const { pt, mem } = f;
+  pt.map(0, 16384, 0x10_0000, KVM_PGTABLE_PROT_R);
+  // entry 1536 of the same L3 table sits in a 4K chunk nobody has written yet
+  const far = 1536 * 16384;
+  assert.equal(pt.translate(far).valid, false);
+  pt.map(far, 16384, 0x20_0000, KVM_PGTABLE_PROT_R);
+  const t = pt.translate(far + 4);
+  assert.ok(t.valid && t.pa === 0x20_0004);
+  // copy-on-write after a snapshot: the next descriptor write lands in a fresh array
+  assert.ok(pt.translate(0).valid);
+  mem.snapshot();
+  pt.unmap(0, 16384);
+  assert.equal(pt.translate(0).valid, false);
+});
