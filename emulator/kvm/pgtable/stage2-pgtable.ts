@@ -490,6 +490,20 @@ export class Stage2PageTable implements Stage2Lookup {
     return out;
   }
 
+  /**
+   * Every non-zero leaf entry (valid leaves and counted invalid ones) covering [ipa, ipa+size), in IPA order, with
+   * the IPA the entry starts at (a block may start before `ipa`). For views and expectations.
+   */
+  leaves(ipa: number, size: number): { ipa: number; level: number; raw: bigint }[] {
+    const out: { ipa: number; level: number; raw: bigint }[] = [];
+    this.walk(ipa, size, WALK_LEAF, (addr, _end, level, ptep) => {
+      const raw = this.mem.read64(ptep);
+      if (raw !== 0n) out.push({ ipa: alignDown(addr, this.granules[level]), level, raw });
+      return 'ok';
+    });
+    return out;
+  }
+
   /** getLeaf + decodePte with this table's flavour, granule and FWB setting. */
   lookup(ipa: number): { raw: bigint; level: number; decoded: DecodedPte } {
     const l = this.getLeaf(ipa);

@@ -619,3 +619,13 @@ test('translate never serves a stale table chunk: untouched parts of a 16K table
   pt.unmap(0, 16384);
   assert.equal(pt.translate(0).valid, false);
 });
+
+test('leaves lists non-empty leaf entries in IPA order, blocks from their start', () => {
+  const { pt } = makeTable({ flavour: 'mainline-5.15' });
+  pt.map(0x4000_0000, M2, 0x8000_0000, KVM_PGTABLE_PROT_R);
+  pt.map(0x4020_3000, K4, 0x9000_0000, KVM_PGTABLE_PROT_R);
+  pt.setOwner(0x4020_5000, K4, 1);
+  const l = pt.leaves(0x4010_0000, M2);
+  assert.deepEqual(l.map((e) => [e.ipa, e.level]), [[0x4000_0000, 2], [0x4020_3000, 3], [0x4020_5000, 3]]);
+  assert.equal(l[2].raw, 4n);
+});
