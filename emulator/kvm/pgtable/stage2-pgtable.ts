@@ -61,7 +61,8 @@ export interface MapOptions {
 export interface Stage2TableEntry { index: number; ipa: number; raw: bigint }
 export interface Stage2TableRef { tablePa: number; level: number; baseIpa: number; entries: number }
 
-interface TableInfo {
+/** Side state per table page (the kernel keeps the refcount in struct page). */
+export interface TableInfo {
   refcount: number;
   level: number;
   baseIpa: number;
