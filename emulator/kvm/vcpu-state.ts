@@ -42,6 +42,8 @@ export class KvmVcpuState {
   inIoctl = false;
   /** a KVM_EXIT_MMIO read awaits completion on the next KVM_RUN (C.5) */
   mmioNeeded = false;
+  /** a virtual SError pending (HCR_EL2.VSE) with this VSESR_EL2, or null */
+  pendingVSError: bigint | null = null;
 
   constructor(readonly index: number) {}
 
@@ -49,7 +51,7 @@ export class KvmVcpuState {
 
   snapshot(): KvmVcpuSnapshot {
     return { index: this.index, target: this.target, features: [...this.features], hasRunOnce: this.hasRunOnce,
-      powerState: this.powerState, inIoctl: this.inIoctl, mmioNeeded: this.mmioNeeded };
+      powerState: this.powerState, inIoctl: this.inIoctl, mmioNeeded: this.mmioNeeded, pendingVSError: this.pendingVSError };
   }
 
   static fromSnapshot(s: KvmVcpuSnapshot): KvmVcpuState {
@@ -60,6 +62,7 @@ export class KvmVcpuState {
     v.powerState = s.powerState;
     v.inIoctl = s.inIoctl;
     v.mmioNeeded = s.mmioNeeded;
+    v.pendingVSError = s.pendingVSError;
     return v;
   }
 }
@@ -72,6 +75,7 @@ export interface KvmVcpuSnapshot {
   readonly powerState: 'on' | 'off';
   readonly inIoctl: boolean;
   readonly mmioNeeded: boolean;
+  readonly pendingVSError: bigint | null;
 }
 
 /** What kvm_reset_vcpu can refuse on this host (the emulated CPU has no SVE and no pointer authentication). */

@@ -27,6 +27,9 @@ import { KvmVcpuState, KVM_ARM_VCPU_PMU_V3, KVM_ARM_VCPU_POWER_OFF, vcpuSetTarge
 import { lockCapIoctl, unlockAll } from './memslot-lock';
 import { capName, checkExtensionValue, hostIpaLimit } from './caps';
 import { hostAccess as pkvmHostAccess, pkvmMarkHyp as pkvmMarkHypImpl } from './pkvm';
+import { newRatelimitState, type ExitVcpuInfo, type ExitVm, type RatelimitState } from './exit-context';
+import type { GuestCpu } from './guest';
+import { KVM_ARM_VCPU_EL1_32BIT, KVM_ARM_VCPU_PSCI_0_2 } from './vcpu-state';
 
 export interface VmConfig {
   flavour: Flavour;
@@ -45,6 +48,8 @@ export interface VmConfig {
   mte?: boolean;
   /** SPE implemented in the machine (`spe on`, default true) */
   spe?: boolean;
+  /** the machine's `mmio_guard` key (default true): the MMIO guard hypercalls exist where the flavour has them */
+  mmioGuard?: boolean;
   /** table pools (default: fresh pools at TABLE_POOL_BASE etc.) */
   tablePool?: TablePool;
   hostTablePool?: TablePool;
@@ -105,7 +110,7 @@ const TASK_SIZE = 1n << 48n;
 
 function sx55(v: bigint): bigint { return BigInt.asUintN(64, BigInt.asIntN(56, v)); }
 
-export class Vm {
+export class Vm implements ExitVm {
   readonly flavour: Flavour;
   readonly pageSize: Stage2PageSize;
   /** the VM's IPA size (A.4) */
@@ -131,8 +136,15 @@ export class Vm {
    * spec E.5). A non-null result ends KVM_RUN with it; has_run_once is already set by then, as in the kernel.
    */
   readonly firstRunHooks: ((vcpu: number) => IoctlResult | null)[] = [];
+  /** the MMIO guard hypercalls exist (flavour has them and the machine enables them) */
+  readonly mmioGuardAvailable: boolean;
+  /** KVM_MMIO_BUS devices (the vGIC), installed by the machine */
+  inKernelMmio?: (ipa: number, len: number, write: boolean, data: bigint) => { handled: boolean; data?: bigint };
+  /** printk_ratelimited state of the locked-memslot fault warning (abort.ts) */
+  readonly warnRatelimit: RatelimitState = newRatelimitState();
   private destroyed = false;
   private pgtableNext = PGTABLE_POOL_BASE;
+  private cpus: readonly GuestCpu[] = [];
 
   private constructor(cfg: VmConfig, ipaBits: number, readonly mem: PhysMem, readonly events: EventSink) {
     this.flavour = cfg.flavour;
@@ -141,6 +153,7 @@ export class Vm {
     this.fwb = cfg.fwb;
     this.memlockBytes = cfg.memlockBytes;
     this.speHardware = cfg.spe ?? true;
+    this.mmioGuardAvailable = cfg.flavour.mmioGuard !== null && (cfg.mmioGuard ?? true);
     this.memslots = new Memslots(cfg.pageSize);
     this.hostMemory = new HostMemory(cfg.pageSize);
     this.pendingOps = new PendingOps(events);
@@ -442,6 +455,9 @@ export class Vm {
 
   hvaToPa(hva: number): number | undefined { return this.hostMemory.hvaToPa(hva); }
 
+  /** The VMA at `hva` (undefined: none, e.g. munmapped). */
+  hvaToBacking(hva: number) { return this.hostMemory.backingAt(hva); }
+
   /** mark_page_dirty for page `gfnIndex` of the slot (no-op when not logging). */
   markDirty(slot: Memslot, gfnIndex: number): void { markDirty(slot, gfnIndex); }
 
@@ -510,6 +526,36 @@ export class Vm {
     const v = checkExtensionValue(this.flavour, cap, { pageSize: this.pageSize, speHardware: this.speHardware });
     return this.ioctl('KVM_CHECK_EXTENSION', [cap], okValue(BigInt(v)));
   }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // vcpu state the exit handlers (psci.ts, mmio-guard.ts, inject.ts) read and write
+
+  /** The machine hands over the CPUs so PSCI CPU_ON can reset its target (index order). */
+  attachCpus(cpus: readonly GuestCpu[]): void { this.cpus = cpus; }
+
+  get vcpuCount(): number { return this.vcpus.length; }
+
+  vcpuInfo(index: number): ExitVcpuInfo {
+    const v = this.vcpu(index);
+    return { powerOff: v.powerState === 'off', psci02: v.features.has(KVM_ARM_VCPU_PSCI_0_2), el1_32bit: v.features.has(KVM_ARM_VCPU_EL1_32BIT) };
+  }
+
+  /** PSCI CPU_ON: KVM_REQ_VCPU_RESET with reset_state {pc = entry, x0 = contextId}; the vcpu is runnable. */
+  powerOnVcpu(target: number, entry: bigint, contextId: bigint): void {
+    const v = this.vcpu(target);
+    v.powerState = 'on';
+    const cpu = this.cpus[target];
+    if (cpu !== undefined) {
+      cpu.reset();
+      cpu.setPc(entry);
+      cpu.setX(0, contextId);
+    }
+  }
+
+  powerOffVcpu(index: number): void { this.vcpu(index).powerState = 'off'; }
+
+  /** kvm_inject_vabt: HCR_EL2.VSE + VSESR_EL2 recorded on the vcpu; the CPU side delivers it (machine wiring). */
+  pendVirtualSError(vcpu: GuestCpu, vsesr: bigint): void { this.vcpu(vcpu.index).pendingVSError = vsesr; }
 
   /** The machine marks a vcpu inside KVM_RUN (background run): kvm_lock_all_vcpus then fails (E.3#3). */
   vcpuInIoctl(index: number, inside: boolean): void { this.vcpu(index).inIoctl = inside; }
