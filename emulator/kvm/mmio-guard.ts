@@ -4,6 +4,7 @@
 // - INFO: host PAGE_SIZE for a 64-bit vcpu, NOT_SUPPORTED for a 32-bit one.
 // - ENROLL: sets the VM-wide KVM_ARCH_FLAG_MMIO_GUARD (idempotent, any vcpu) when mmio_guard_allowed: not 32-bit
 //   and NISV_TO_USER not enabled.
+// - MAP(x1) / UNMAP(x1): also refused for a 32-bit vcpu (v2 09/16).
 // - MAP(x1): enrolled, page-aligned, not inside a memslot -> stage 2 annotation MMIO_NOTE on that page (x2 ignored).
 // - UNMAP(x1): enrolled, and the leaf for x1 page-aligned-down is a PAGE_SIZE leaf equal to MMIO_NOTE -> unmap it
 //   (the aligned-down lookup makes a misaligned UNMAP of a mapped page succeed: v2 quirk).
@@ -22,7 +23,11 @@ export function mmioGuardAllowed(vm: ExitVm, vcpu: GuestCpu): boolean {
 
 // --- capability interactions (v2 09/16), for Vm.checkExtension / Vm.enableCap --------------------------------
 
-/** KVM_CHECK_EXTENSION(KVM_CAP_ARM_NISV_TO_USER) answers 1 only while the guard is not enrolled. */
+/**
+ * KVM_CHECK_EXTENSION(KVM_CAP_ARM_NISV_TO_USER) answers 1 only while the guard is not enrolled, and
+ * KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER) fails with -EINVAL once it is (v2 09/16 kvm_vm_ioctl_enable_cap).
+ * There is no KVM_ENABLE_CAP for KVM_CAP_ARM_MMIO_GUARD: it only advertises the hypercalls.
+ */
 export function mmioGuardAllowsNisv(vm: { readonly flags: { readonly mmioGuard: boolean } }): boolean {
   return !vm.flags.mmioGuard;
 }
@@ -81,7 +86,7 @@ export function mmioGuardEnroll(vm: ExitVm, vcpu: GuestCpu): number {
 
 /** kvm_install_ioguard_page(vcpu, x1) */
 export function mmioGuardMap(vm: ExitVm, vcpu: GuestCpu, x1: bigint): number {
-  const ok = installIoguardPage(vm, x1);
+  const ok = !vm.vcpuInfo(vcpu.index).el1_32bit && installIoguardPage(vm, x1);
   vm.events.emit('mmio-guard', { op: 'map', ipa: x1, ok }, vcpu.index);
   return ok ? SMCCC_RET_SUCCESS : SMCCC_RET_NOT_SUPPORTED;
 }
@@ -99,7 +104,7 @@ function installIoguardPage(vm: ExitVm, x1: bigint): boolean {
 /** kvm_remove_ioguard_page(vcpu, x1) */
 export function mmioGuardUnmap(vm: ExitVm, vcpu: GuestCpu, x1: bigint): number {
   let ok = false;
-  if (vm.flags.mmioGuard && x1 < 1n << BigInt(vm.ipaBits)) {
+  if (vm.flags.mmioGuard && !vm.vcpuInfo(vcpu.index).el1_32bit && x1 < 1n << BigInt(vm.ipaBits)) {
     const page = alignDown(Number(x1), vm.pageSize);             // ipa & PAGE_MASK: the v2 quirk
     ok = isIoguardPage(vm, page);
     if (ok) vm.stage2.unmap(page, vm.pageSize);
