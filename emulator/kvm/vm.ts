@@ -100,6 +100,7 @@ export interface VmSnapshot {
   readonly pgtables: [string, Stage2PageTableState][];
   readonly destroyed: boolean;
   readonly pgtableNext: number;
+  readonly warnRatelimit: RatelimitState;
 }
 
 type Change = 'create' | 'delete' | 'move' | 'flags_only';
@@ -736,6 +737,7 @@ export class Vm implements ExitVm {
       pgtables: [...this.pgtables].map(([k, t]) => [k, t.snapshot()] as [string, Stage2PageTableState]),
       destroyed: this.destroyed,
       pgtableNext: this.pgtableNext,
+      warnRatelimit: { ...this.warnRatelimit },
     };
   }
 
@@ -761,6 +763,7 @@ export class Vm implements ExitVm {
     for (const [k, st] of s.pgtables) this.pgtables.get(k)?.restore(st);
     this.destroyed = s.destroyed;
     this.pgtableNext = s.pgtableNext;
+    Object.assign(this.warnRatelimit, s.warnRatelimit);
   }
 }
 
