@@ -39,6 +39,16 @@
 // shadow PMBPTR, PMBLIMITR (0 while the virtual interrupt is asserted: the buffer stays off until the guest
 // clears PMBSR.S) and PMBSR = 0 to the hardware. The hardware's service line is the physical interrupt, which
 // exits the guest at once, so the same exit/sync/entry sequence runs when it rises.
+// (Confirmed against the v4 34/39 text: __spe_save_guest_state saves PMBPTR and PMSCR_EL1, copies PMBSR only when
+// S is set; __spe_restore_guest_state writes PMBSR = 0 and PMBLIMITR = 0 while irq_level; kvm_spe_sync_hwstate
+// runs after each exit in the KVM_RUN loop.)
+//
+// Wiring (the machine / VM): per vcpu with the SPE feature, `unit = new SpeUnit(cpu.memoryPort())`,
+// `cpu.setSampler(unit)`, `spe = new KvmSpeVcpu(i, host, unit)`, `cpu.attachSysregDevice(spe.guestSysregs)`
+// (never the raw unit: the buffer registers must trap), `vm.firstRunHooks.push(() => spe.firstRunInit())`,
+// `spe.entryCheck()` before every guest entry (KVM_RUN start and after each return to KVM), `spe.resetRegisters()`
+// on KVM_ARM_VCPU_INIT, and KVM_SET/GET/HAS_DEVICE_ATTR group KVM_ARM_VCPU_SPE_CTRL -> setAttr/getAttr/hasAttr.
+// With `gic v3`: `gic.cpuInterface(i)` is both the ICC_* SysregDevice and the CPU's IrqSource.
 
 import type { EventSink } from '../events';
 import type { SysregDevice } from '../cpu/devices';
