@@ -427,11 +427,18 @@ class Checker {
     }
     this.program = prog;
     this.labels = new Map(prog.labels);
+    const dupLabelLines = new Set(this.diags.items.filter((d) => d.code === 'duplicate-label').map((d) => d.range.start.line));
     for (const d of prog.diagnostics) {
       const line = d.line - base;
+      if (dupLabelLines.has(line)) continue; // already reported as a duplicate label, with the first definition
       const col = Math.max(0, d.col - base);
       const endCol = Math.max(col, d.endCol - base);
-      this.diags.error({ start: { line, col, offset: -1 }, end: { line, col: endCol, offset: -1 } }, d.message, 'assemble');
+      const range = { start: { line, col, offset: this.guestOffset(line, col) }, end: { line, col: endCol, offset: this.guestOffset(line, endCol) } };
+      // a predefined symbol of another flavour is a flavour error, as in host expressions
+      const sym = /undefined symbol '([^']+)'/.exec(d.message)?.[1];
+      const fl = sym !== undefined ? this.symbolFlavours.get(sym) : undefined;
+      if (fl) this.diags.error(range, `${this.flavour.name} does not have the symbol '${sym}' (only ${fl.join(', ')})`, 'flavour');
+      else this.diags.error(range, d.message, 'assemble');
     }
     for (const l of prog.lines) {
       const ext = this.guestExtents[l.block];
@@ -446,6 +453,23 @@ class Checker {
         if (r.value !== undefined) this.constValues.set(c.name.text, r.value);
       }
     }
+  }
+
+  /** the text offset of a (line, col) inside a guest block body (assembler diagnostics carry no offsets) */
+  private guestOffset(line: number, col: number): number {
+    for (const g of this.ast.guests) {
+      const k = line - g.sourceStart.line;
+      if (k < 0) continue;
+      let start = 0;
+      for (let i = 0; i < k; i++) {
+        const nl = g.source.indexOf('\n', start);
+        if (nl < 0) { start = -1; break; }
+        start = nl + 1;
+      }
+      if (start < 0) continue;
+      return g.sourceStart.offset + start + col - (k === 0 ? g.sourceStart.col : 0);
+    }
+    return 0;
   }
 
   private findCall(e: Expr): Range | undefined {

@@ -4,6 +4,7 @@
 
 import { predefinedSymbols } from '../arch/smccc';
 import { lookupSysreg, speFieldSymbols } from '../arch/sysregs';
+import { assembleProgram } from '../cpu/assembler';
 import { FLAVOUR_NAMES, getFlavour, type Flavour } from '../kvm/flavours';
 import { CORE_REGISTERS } from './vocabulary';
 
@@ -49,6 +50,9 @@ export const defaultEnvironment: CheckEnvironment = {
   predefinedSymbols,
   speFieldSymbols,
   isSystemRegister: (name) => lookupSysreg(name) !== undefined,
+  // cpu/assembler.ts numbers lines and columns from 1 (its AsmBlockInput / AsmDiagnostic docs)
+  assembleProgram,
+  assemblerLineBase: 1,
 };
 
 /** a register name usable in set_reg / get_reg / expect reg */
