@@ -42,8 +42,7 @@ function target(pc: bigint, off: number, sym?: Symbolizer): string {
 }
 
 /** MOV (wide / bitmask) operand: `#0x%-20x` then `\t// #signed` (binutils AARCH64_OPND_IMM_MOV). */
-function movImm(rd: string, value: bigint, sf: boolean, sp = false): string {
-  void sp;
+function movImm(rd: string, value: bigint, sf: boolean): string {
   const v = sf ? value & MASK64 : value & 0xffffffffn;
   const signed = sf ? BigInt.asIntN(64, v) : BigInt.asIntN(32, v);
   return `mov\t${rd}, #0x${v.toString(16).padEnd(20, ' ')}\t// #${signed}`;
@@ -74,7 +73,7 @@ const BARRIER_NAMES: Record<number, string> = {
 
 /** Hint numbers binutils prints by name (CRm:op2). */
 const HINT_NAMES: Record<number, string> = {
-  0: 'nop', 1: 'yield', 2: 'wfe', 3: 'wfi', 4: 'sev', 5: 'sevl', 6: 'dgh', 7: 'xpaclri', 8: 'pacia1716', 10: 'pacib1716',
+  0: 'nop', 1: 'yield', 2: 'wfe', 3: 'wfi', 4: 'sev', 5: 'sevl', 7: 'xpaclri', 8: 'pacia1716', 10: 'pacib1716',
   12: 'autia1716', 14: 'autib1716', 16: 'esb', 17: 'psb\tcsync', 18: 'tsb\tcsync', 20: 'csdb', 24: 'paciaz',
   25: 'paciasp', 26: 'pacibz', 27: 'pacibsp', 28: 'autiaz', 29: 'autiasp', 30: 'autibz', 31: 'autibsp', 32: 'bti',
   34: 'bti\tc', 36: 'bti\tj', 38: 'bti\tjc',
@@ -176,7 +175,9 @@ export function formatInsn(i: Insn, pc: bigint, sym?: Symbolizer): string {
     case 'EOR_IMM': {
       const v = `#${hex(i.bimm)}`;
       if (i.op === 'AND_IMM' && i.setFlags && i.rd === 31) return `tst\t${gpr(i.rn, sf)}, ${v}`;
-      if (i.op === 'ORR_IMM' && i.rn === 31 && !isWideMovable(i.bimm, sf)) return movImm(gprSp(i.rd, sf), i.bimm, sf);
+      // `mov` unless MOVZ/MOVN could do it (those cannot write SP, so `mov sp, #imm` is always this form)
+      if (i.op === 'ORR_IMM' && i.rn === 31 && !i.setFlags && (i.rd === 31 || !isWideMovable(i.bimm, sf)))
+        return movImm(gprSp(i.rd, sf), i.bimm, sf);
       const mn = i.op === 'AND_IMM' ? (i.setFlags ? 'ands' : 'and') : i.op === 'ORR_IMM' ? 'orr' : 'eor';
       const rd = i.setFlags ? gpr(i.rd, sf) : gprSp(i.rd, sf);
       return `${mn}\t${rd}, ${gpr(i.rn, sf)}, ${v}`;
@@ -225,7 +226,7 @@ export function formatInsn(i: Insn, pc: bigint, sym?: Symbolizer): string {
     case 'RORV':
     case 'UDIV':
     case 'SDIV': {
-      const mn = i.op.endsWith('V') ? i.op.slice(0, 3).toLowerCase() : i.op.toLowerCase();
+      const mn = i.op === 'UDIV' || i.op === 'SDIV' ? i.op.toLowerCase() : i.op.slice(0, 3).toLowerCase();
       return `${mn}\t${gpr(i.rd, sf)}, ${gpr(i.rn, sf)}, ${gpr(i.rm, sf)}`;
     }
     case 'MADD':

@@ -23,7 +23,7 @@ export interface GasResult {
 }
 
 /** Assemble `source` with GNU as, extract .text, and disassemble it with objdump. */
-export function gasAssemble(source: string, opts: { objdump?: boolean } = {}): GasResult {
+export function gasAssemble(source: string, opts: { objdump?: boolean; link?: bigint } = {}): GasResult {
   const dir = mkdtempSync(join(tmpdir(), 'kvms-gas-'));
   try {
     const src = join(dir, 'in.s');
@@ -32,19 +32,27 @@ export function gasAssemble(source: string, opts: { objdump?: boolean } = {}): G
     writeFileSync(src, source.endsWith('\n') ? source : source + '\n');
     const as = spawnSync('aarch64-linux-gnu-as', [GAS_MARCH, src, '-o', obj], { encoding: 'utf8' });
     if (as.status !== 0) return { ok: false, bytes: new Uint8Array(), stderr: as.stderr, disasm: [] };
-    const oc = spawnSync('aarch64-linux-gnu-objcopy', ['-O', 'binary', '-j', '.text', obj, bin], { encoding: 'utf8' });
+    let image = obj;
+    if (opts.link !== undefined) {
+      // resolve ADRP relocations: link at the given address (symbols in objdump output are then the linker's)
+      image = join(dir, 'in.elf');
+      const base = '0x' + opts.link.toString(16);
+      const ld = spawnSync('aarch64-linux-gnu-ld', [`-Ttext=${base}`, '-e', base, obj, '-o', image], { encoding: 'utf8' });
+      if (ld.status !== 0) throw new Error(`ld failed: ${ld.stderr}`);
+    }
+    const oc = spawnSync('aarch64-linux-gnu-objcopy', ['-O', 'binary', '-j', '.text', image, bin], { encoding: 'utf8' });
     if (oc.status !== 0) throw new Error(`objcopy failed: ${oc.stderr}`);
     const bytes = new Uint8Array(readFileSync(bin));
     const disasm: GasResult['disasm'] = [];
     if (opts.objdump !== false) {
-      const od = spawnSync('aarch64-linux-gnu-objdump', ['-d', '-j', '.text', obj], {
+      const od = spawnSync('aarch64-linux-gnu-objdump', ['-d', '-j', '.text', image], {
         encoding: 'utf8',
         maxBuffer: 1 << 28,
       });
       if (od.status !== 0) throw new Error(`objdump failed: ${od.stderr}`);
       for (const line of od.stdout.split('\n')) {
         const m = /^\s*([0-9a-f]+):\t([0-9a-f]{8}) \t(.*)$/.exec(line);
-        if (m) disasm.push({ offset: parseInt(m[1]!, 16), word: parseInt(m[2]!, 16), text: m[3]! });
+        if (m) disasm.push({ offset: Number(BigInt('0x' + m[1]!) - (opts.link ?? 0n)), word: parseInt(m[2]!, 16), text: m[3]! });
       }
     }
     return { ok: true, bytes, stderr: as.stderr, disasm };
