@@ -21,7 +21,7 @@ import { HostMemory, type BackingKind, type HostMemoryState } from './host-memor
 import {
   KVM_ADDRESS_SPACE_NUM, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_MAX_NR_PAGES, KVM_MEM_READONLY, Memslots, type Memslot,
 } from './memslots';
-import { harvestDirtyBitmap, markDirty, newDirtyBitmap } from './dirty-log';
+import { dirtyCount, harvestDirtyBitmap, markDirty, newDirtyBitmap } from './dirty-log';
 import { PendingOps, type PendingOp } from './pending-ops';
 import { KvmVcpuState, KVM_ARM_VCPU_PMU_V3, KVM_ARM_VCPU_POWER_OFF, vcpuSetTarget, type KvmVcpuSnapshot } from './vcpu-state';
 import { lockCapIoctl, unlockAll } from './memslot-lock';
@@ -101,6 +101,13 @@ export interface VmSnapshot {
   readonly destroyed: boolean;
   readonly pgtableNext: number;
   readonly warnRatelimit: RatelimitState;
+}
+
+export interface MemslotsView {
+  memslots: { id: number; gpa: number; size: number; hva: number; readonly: boolean; dirtyLog: boolean;
+    lock: { read: boolean; write: boolean } | null; pinnedPages: number; dirtyPages: number }[];
+  lockedVm: number;
+  pendingOps: PendingOp[];
 }
 
 type Change = 'create' | 'delete' | 'move' | 'flags_only';
@@ -708,6 +715,22 @@ export class Vm implements ExitVm {
     this.pgtableNext += TABLE_POOL_BYTES;
     this.pgtables.set(name, t);
     return t;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // state readers (the `kvm/memslots` view, `expect memslot / locked_vm / pending_ops`)
+
+  /** ARCHITECTURE.md `kvm/memslots` response body. */
+  memslotsView(): MemslotsView {
+    return {
+      memslots: this.memslots.all().map(s => ({
+        id: s.id, gpa: s.gpa, size: s.size, hva: s.hva, readonly: s.readonly, dirtyLog: s.dirtyLog,
+        lock: s.lock === null ? null : { read: s.lock.read, write: s.lock.write }, pinnedPages: s.pinnedPages,
+        dirtyPages: dirtyCount(s),
+      })),
+      lockedVm: this.lockedVmPages,
+      pendingOps: this.pendingOps.list(),
+    };
   }
 
   // ------------------------------------------------------------------------------------------------------------

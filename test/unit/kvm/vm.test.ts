@@ -138,3 +138,16 @@ test('standalone pgtable NAME tables get their own pools', () => {
   assert.equal(vm.pgtables.get('pt'), t);
   assert.notEqual(t.rootPa, vm.stage2.rootPa);
 });
+
+test('memslotsView: the kvm/memslots response body', () => {
+  const { vm } = mk();
+  vm.createMemslot({ id: 1, gpa: 0x5000_0000, size: 16 * P, dirtyLog: true });
+  vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 4 * P });
+  vm.enableCap(207, 1, [0n, 1n]);
+  vm.markDirty(vm.memslots.get(1)!, 2);
+  vm.markDirty(vm.memslots.get(1)!, 9);
+  const v = vm.memslotsView();
+  assert.deepEqual(v.memslots.map(s => [s.id, s.lock, s.pinnedPages, s.dirtyPages]), [[0, { read: true, write: false }, 4, 0], [1, null, 0, 2]]);
+  assert.equal(v.lockedVm, 4);
+  assert.deepEqual(v.pendingOps, ['flush_dcache', 'sanitise_tags']);
+});
