@@ -287,3 +287,18 @@ test('G.6#vcpus KVM_CAP_ARM_MTE after vcpus exist -> EINVAL; with flags -> EINVA
   assert.equal(r(v2.enableCap(177, 0, [])), 'ok');
   assert.ok(v2.flags.nisvToUser);
 });
+
+test('E.3#15 with 16K and 64K granules: one page-sized leaf per PAGE_SIZE, at level 3', () => {
+  for (const pageSize of [16384, 65536] as const) {
+    const { vm, cap } = mk('spe-rfc-v5', { pageSize });
+    const size = 32 * 1024 * 1024;
+    assert.equal(r(vm.createMemslot({ id: 0, gpa: 0x4000_0000, size })), 'ok');
+    assert.equal(r(lock(vm, cap, 0, READ | WRITE)), 'ok');
+    assert.equal(vm.lockedVmPages, size / pageSize);
+    const t = leaf(vm, 0x4000_0000 + size - 1);
+    assert.ok(t.valid && t.level === 3 && t.leafSize === pageSize && t.write);
+    assert.equal(r(unlock(vm, cap, 0)), 'ok');
+    assert.ok(!leaf(vm, 0x4000_0000).valid);
+    assert.deepEqual(vm.stage2.checkInvariants(), []);
+  }
+});
