@@ -8,8 +8,8 @@
 //   So in 5.15 an unknown function gives x0 = -1 and x1..x3 = 0, not "unchanged" (spec D.2 UNCONFIRMED item).
 // - SMCCC_VERSION = 1.1 (0x10001). ARCH_FEATURES: WORKAROUND_1 -> 0 and WORKAROUND_2 -> NOT_REQUIRED for the
 //   emulated host (Spectre-v2 mitigated; Spectre-v4 mitigated without SSBS), PV_TIME_FEATURES -> 0, else -1
-//   (WORKAROUND_3 arrived after 5.15.0). PV_TIME_FEATURES answers 0 for itself and PV_TIME_ST; PV_TIME_ST returns
-//   -1 (the VMM never set a stolen-time IPA here). TRNG (≥5.13) is not modelled: its ids answer NOT_SUPPORTED.
+//   (WORKAROUND_3 arrived after 5.15.0). PV_TIME_FEATURES and PV_TIME_ST answer -1: both need a stolen-time IPA
+//   set by the VMM (vcpu->arch.steal.base), which this machine never sets. TRNG (≥5.13) is not modelled: its ids answer NOT_SUPPORTED.
 // - KVM vendor services: UID, FEATURES (bits 0 and 1; bits 2..5 with the MMIO guard, D.5), PTP.
 //   PTP's "wall clock" is deterministic: the counter is the vcpu's virtual counter (ticks, CNTVOFF = 0, 100 MHz),
 //   and the wall clock in ns is counter * 10. x1 other than 0 / 1 leaves (NOT_SUPPORTED, 0, 0, 0).
@@ -99,13 +99,11 @@ function hvcCallHandler(vm: ExitVm, vcpu: GuestCpu, fn: number): HypercallOutcom
       if (r !== undefined) val[0] = toReg(r);
       break;
     }
-    case ARM_SMCCC_HV_PV_TIME_FEATURES: {
-      const feature = Number(vcpu.getX(1) & 0xffff_ffffn);
-      if (feature === ARM_SMCCC_HV_PV_TIME_FEATURES || feature === ARM_SMCCC_HV_PV_TIME_ST) val[0] = toReg(SMCCC_RET_SUCCESS);
-      break;
-    }
+    case ARM_SMCCC_HV_PV_TIME_FEATURES:
+      // kvm_hypercall_pv_features: SUCCESS for PV_TIME_FEATURES / PV_TIME_ST only once the VMM has set the
+      // stolen-time IPA (KVM_ARM_VCPU_PVTIME_CTRL), which this machine never does
     case ARM_SMCCC_HV_PV_TIME_ST:
-      break;                                    // GPA_INVALID: no stolen-time region set by the VMM
+      break;                                    // kvm_init_stolen_time: base == GPA_INVALID
     case ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID:
       for (let i = 0; i < 4; i++) val[i] = BigInt(ARM_SMCCC_VENDOR_HYP_UID_KVM[i]);
       break;

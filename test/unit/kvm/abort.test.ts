@@ -176,11 +176,32 @@ test('C.4#7 translation fault maps the page RW at the backing PA (level 3, not e
   }
 });
 
-test('C.4#7 instruction fault maps executable; a later write permission fault relaxes', () => {
+test('C.4#7 instruction translation fault maps executable (and writable: the slot is RW)', () => {
   const w = makeWorld({ slots: [ram] });
   handleGuestAbort(w.vm, w.cpu, abortExit({ ipa: RAM, iabt: true }));
   const t = w.pt.translate(RAM);
   assert.ok(t.valid && t.execEl1 && t.write);
+});
+
+test('C.4#7 fetch from a page first mapped by a data access: permission fault at L3 -> relax_perms adds X', () => {
+  const w = makeWorld({ slots: [ram] });
+  handleGuestAbort(w.vm, w.cpu, abortExit({ ipa: RAM + 0x4000 }));
+  assert.ok(!w.pt.translate(RAM + 0x4000).valid || !(w.pt.translate(RAM + 0x4000) as { execEl1: boolean }).execEl1);
+  const out = handleGuestAbort(w.vm, w.cpu, abortExit({ ipa: RAM + 0x4000, iabt: true, fsc: 0x0f }));
+  assert.deepEqual([out.kind, out.resolution], ['resume', 'relax']);
+  const t = w.pt.translate(RAM + 0x4000);
+  assert.ok(t.valid && t.execEl1);
+  assert.ok(w.log.all().some(e => e.event === 'tlbi'), 'relax_perms ends with a TLBI');
+});
+
+test('C.4#7 permission fault whose granule differs from the mapping size goes through map (block change)', () => {
+  // a hugetlb slot mapped with pages by logging, then logging stops: a write permission fault reported at L3 on a
+  // 2M-capable slot maps a block instead of relaxing the page
+  const w = makeWorld({ slots: [{ id: 0, gpa: RAM, size: 4 * M2, backing: 'hugetlb-2M', readonly: false }] });
+  w.pt.map(RAM, 4096, w.vm.paOfIpa(RAM), 4);
+  const out = handleGuestAbort(w.vm, w.cpu, abortExit({ ipa: RAM, wnr: true, fsc: 0x0f }));
+  assert.equal(out.resolution, 'map');
+  assert.equal(w.pt.getLeaf(RAM).level, 2);
 });
 
 test('C.4#7 READONLY slot read maps read-only', () => {
