@@ -414,6 +414,17 @@ function constOperand(st: Stmt, idx: number, resolve: NameResolver, what: string
   }
 }
 
+/** Evaluate an immediate expression, with GAS's `:lo12:expr` (low 12 bits, for adrp + add/ldr pairs). */
+function evalImm(toks: Token[], resolve: NameResolver): ExprValue {
+  if (toks.length >= 3 && toks[0]!.text === ':' && toks[2]!.text === ':' && toks[1]!.kind === 'ident') {
+    const reloc = toks[1]!.text.toLowerCase();
+    if (reloc !== 'lo12') throw new AsmError(`unsupported relocation ':${toks[1]!.text}:' (only :lo12:)`, toks[0]!.start, toks[2]!.end);
+    const v = evalExpr(toks, resolve, 3);
+    return { ...v, value: v.value & 0xfffn };
+  }
+  return evalExpr(toks, resolve);
+}
+
 function opError(op: Token[], st: Stmt, expected: string): AsmError {
   if (op.length === 0) return new AsmError(`expected ${expected}`, st.mnemonic.end, st.mnemonic.end + 1);
   const text = op.map((t) => t.text).join(op.length > 1 ? ' ' : '');
@@ -564,7 +575,7 @@ class Operands {
     if (parseReg(first) && o.length === 1) throw opError(o, this.st, 'an immediate');
     const toks = first.text === '#' ? o.slice(1) : o;
     if (toks.length === 0) throw new AsmError("expected an expression after '#'", first.start, first.end);
-    return { v: evalExpr(toks, this.ctx.resolve), toks: o };
+    return { v: evalImm(toks, this.ctx.resolve), toks: o };
   }
 
   imm(i: number): bigint {
@@ -1224,7 +1235,7 @@ function parseMem(o: Operands, i: number, allowPost: boolean): MemOperand {
   }
   if (parts.length > 2) throw opError(parts[2]!, o.st, "']'");
   const toks = off[0]?.text === '#' ? off.slice(1) : off;
-  const v = BigInt.asIntN(64, evalExpr(toks, o.ctx.resolve).value);
+  const v = BigInt.asIntN(64, evalImm(toks, o.ctx.resolve).value);
   if (v > 1n << 40n || v < -(1n << 40n)) throw new AsmError('offset out of range', off[0]!.start, off[off.length - 1]!.end);
   if (writeback && o.ops.length > i + 1) throw opError(o.op(i + 1), o.st, 'end of the instruction');
   return { base, mode: writeback ? 'pre' : 'offset', imm: Number(v), immToks: off };
