@@ -577,9 +577,10 @@ class Parser {
       const w = this.nameToken(key === 'rule');
       return { kind: 'word', role: key, word: w, range: w.range };
     }
-    if (t.kind === 'ident' && type === undefined && (t.text === 'true' || t.text === 'false')) {
-      this.advance();
-      return { kind: 'word', role: key, word: this.word(t), range: t.range };
+    if (t.kind === 'ident' && type === undefined) {
+      // a field the checker does not know (it reports the field): keep the value as a name
+      const w = this.nameToken(true);
+      return { kind: 'word', role: key, word: w, range: w.range };
     }
     const expr = this.parseExpr(0, 0);
     return { kind: 'expr', role: key, expr, range: expr.range };
