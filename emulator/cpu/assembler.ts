@@ -64,6 +64,8 @@ interface Stmt {
   block: number;
   line: number; // .kvms line
   colBase: number; // 0-based column of the line's char 0 in the .kvms line
+  /** The line's text (comments blanked), for quoting operands in messages. */
+  text: string;
   tokens: Token[];
   mnemonic: Token;
   operands: Token[][];
@@ -134,7 +136,7 @@ export function assembleProgram(
         return;
       }
       const operands = splitOperands(tokens, p + 1);
-      const st: Stmt = { block: bi, line, colBase, tokens, mnemonic: mn, operands, offset, pad: 0, size: 0, kind: 'insn' };
+      const st: Stmt = { block: bi, line, colBase, text: raw, tokens, mnemonic: mn, operands, offset, pad: 0, size: 0, kind: 'insn' };
       const here = (blk.base + BigInt(offset)) & MASK64;
       try {
         sizeStatement(st, (n) => (n === '.' ? { value: here, isLabel: true } : resolvePass1(n)), offset);
@@ -427,7 +429,7 @@ function evalImm(toks: Token[], resolve: NameResolver): ExprValue {
 
 function opError(op: Token[], st: Stmt, expected: string): AsmError {
   if (op.length === 0) return new AsmError(`expected ${expected}`, st.mnemonic.end, st.mnemonic.end + 1);
-  const text = op.map((t) => t.text).join(op.length > 1 ? ' ' : '');
+  const text = st.text.slice(op[0]!.start, op[op.length - 1]!.end);
   return new AsmError(`expected ${expected}, got '${text}'`, op[0]!.start, op[op.length - 1]!.end);
 }
 
@@ -480,9 +482,13 @@ function emitStatement(ctx: Ctx): number[] {
   }
   const size = DATA_SIZES[name]!;
   const out: number[] = [];
+  let itemPc = ctx.pc;
   for (const op of st.operands) {
     const toks = op[0]?.text === '#' ? op.slice(1) : op;
-    const v = evalExpr(toks, ctx.resolve);
+    // `.` is the address of each item (GAS), not of the directive
+    const here = itemPc;
+    const v = evalExpr(toks, (n) => (n === '.' ? { value: here, isLabel: true } : ctx.resolve(n)));
+    itemPc = (itemPc + BigInt(size)) & MASK64;
     if (size < 8) {
       const s = BigInt.asIntN(64, v.value);
       if (s < -(1n << BigInt(size * 8 - 1)) || s >= 1n << BigInt(size * 8))
@@ -587,7 +593,7 @@ class Operands {
     const { v, toks } = this.immExpr(i);
     const s = BigInt.asIntN(64, v.value);
     if (s < BigInt(lo) || s > BigInt(hi))
-      throw new AsmError(`${what} ${fmtSigned(s)} out of range [${lo}, ${hi}]`, toks[0]!.start, toks[toks.length - 1]!.end);
+      throw new AsmError(`${what} ${s} out of range [${lo}, ${hi}]`, toks[0]!.start, toks[toks.length - 1]!.end);
     return Number(s);
   }
 
