@@ -109,6 +109,19 @@ export const ARM_SMCCC_KVM_NUM_FUNCS = 128;
 export const KVM_PTP_VIRT_COUNTER = 0;
 export const KVM_PTP_PHYS_COUNTER = 1;
 
+// TRNG (DEN0098, KVM ≥ 5.12: arch/arm64/kvm/trng.c); its own return codes (deliberately not the SMCCC ones)
+export const ARM_SMCCC_TRNG_VERSION = 0x84000050;
+export const ARM_SMCCC_TRNG_FEATURES = 0x84000051;
+export const ARM_SMCCC_TRNG_GET_UUID = 0x84000052;
+export const ARM_SMCCC_TRNG_RND32 = 0x84000053;
+export const ARM_SMCCC_TRNG_RND64 = 0xc4000053;
+export const ARM_SMCCC_TRNG_VERSION_1_0 = 0x10000;
+export const TRNG_SUCCESS = 0;
+export const TRNG_NOT_SUPPORTED = -1;
+export const TRNG_INVALID_PARAMETER = -2;
+/** KVM's arm_smc_trng_uuid 0d21e000-4384-11eb-8070-5244554e5a4c as the four little-endian words of its bytes */
+export const ARM_SMCCC_TRNG_UUID_KVM = [0x00e0210d, 0xeb118443, 0x44527080, 0x4c5a4e55] as const;
+
 // ---------------------------------------------------------------------------------------------------------------
 // PSCI (D.3; include/uapi/linux/psci.h, include/kvm/arm_psci.h)
 
@@ -179,6 +192,10 @@ const FIXED_NAMES: ReadonlyMap<number, string> = new Map<number, string>([
   [ARM_SMCCC_ARCH_WORKAROUND_3, 'SMCCC_ARCH_WORKAROUND_3'],
   [ARM_SMCCC_HV_PV_TIME_FEATURES, 'PV_TIME_FEATURES'],
   [ARM_SMCCC_HV_PV_TIME_ST, 'PV_TIME_ST'],
+  [ARM_SMCCC_TRNG_VERSION, 'TRNG_VERSION'],
+  [ARM_SMCCC_TRNG_FEATURES, 'TRNG_FEATURES'],
+  [ARM_SMCCC_TRNG_GET_UUID, 'TRNG_GET_UUID'],
+  [ARM_SMCCC_TRNG_RND32, 'TRNG_RND'], [ARM_SMCCC_TRNG_RND64, 'TRNG_RND'],
   [ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID, 'KVM_HYP_UID'],
   [ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID, 'KVM_HYP_FEATURES'],
   [ARM_SMCCC_VENDOR_HYP_KVM_PTP_FUNC_ID, 'KVM_HYP_PTP'],

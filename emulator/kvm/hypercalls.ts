@@ -9,7 +9,9 @@
 // - SMCCC_VERSION = 1.1 (0x10001). ARCH_FEATURES: WORKAROUND_1 -> 0 and WORKAROUND_2 -> NOT_REQUIRED for the
 //   emulated host (Spectre-v2 mitigated; Spectre-v4 mitigated without SSBS), PV_TIME_FEATURES -> 0, else -1
 //   (WORKAROUND_3 arrived after 5.15.0). PV_TIME_FEATURES and PV_TIME_ST answer -1: both need a stolen-time IPA
-//   set by the VMM (vcpu->arch.steal.base), which this machine never sets. TRNG (≥5.13) is not modelled: its ids answer NOT_SUPPORTED.
+//   set by the VMM (vcpu->arch.steal.base), which this machine never sets.
+// - TRNG (kvm_trng_call, ≥5.12): VERSION 1.0, FEATURES, GET_UUID, RND32/RND64. The "random" bits are
+//   deterministic: splitmix64 of (vcpu index, vcpu ticks, word index), so runs replay exactly.
 // - KVM vendor services: UID, FEATURES (bits 0 and 1; bits 2..5 with the MMIO guard, D.5), PTP.
 //   PTP's "wall clock" is deterministic: the counter is the vcpu's virtual counter (ticks, CNTVOFF = 0, 100 MHz),
 //   and the wall clock in ns is counter * 10. x1 other than 0 / 1 leaves (NOT_SUPPORTED, 0, 0, 0).
@@ -20,7 +22,9 @@ import {
   ARM_SMCCC_HV_PV_TIME_FEATURES, ARM_SMCCC_HV_PV_TIME_ST, ARM_SMCCC_KVM_FUNC_FEATURES, ARM_SMCCC_KVM_FUNC_PTP,
   ARM_SMCCC_VENDOR_HYP_CALL_UID_FUNC_ID, ARM_SMCCC_VENDOR_HYP_KVM_FEATURES_FUNC_ID,
   ARM_SMCCC_VENDOR_HYP_KVM_PTP_FUNC_ID, ARM_SMCCC_VENDOR_HYP_UID_KVM, ARM_SMCCC_VERSION_1_1, ARM_SMCCC_VERSION_FUNC_ID,
-  hypercallName, KVM_PTP_PHYS_COUNTER, KVM_PTP_VIRT_COUNTER, mmioGuardIds, SMCCC_RET_NOT_REQUIRED,
+  ARM_SMCCC_TRNG_FEATURES, ARM_SMCCC_TRNG_GET_UUID, ARM_SMCCC_TRNG_RND32, ARM_SMCCC_TRNG_RND64,
+  ARM_SMCCC_TRNG_UUID_KVM, ARM_SMCCC_TRNG_VERSION, ARM_SMCCC_TRNG_VERSION_1_0, TRNG_INVALID_PARAMETER,
+  TRNG_NOT_SUPPORTED, TRNG_SUCCESS, hypercallName, KVM_PTP_PHYS_COUNTER, KVM_PTP_VIRT_COUNTER, mmioGuardIds, SMCCC_RET_NOT_REQUIRED,
   SMCCC_RET_NOT_SUPPORTED, SMCCC_RET_SUCCESS, toReg,
 } from '../arch/smccc';
 import { emitKvmExit } from './exit-context';
@@ -122,6 +126,13 @@ function hvcCallHandler(vm: ExitVm, vcpu: GuestCpu, fn: number): HypercallOutcom
       }
       break;
     }
+    case ARM_SMCCC_TRNG_VERSION:
+    case ARM_SMCCC_TRNG_FEATURES:
+    case ARM_SMCCC_TRNG_GET_UUID:
+    case ARM_SMCCC_TRNG_RND32:
+    case ARM_SMCCC_TRNG_RND64:
+      trngCall(vcpu, fn, val);
+      break;
     default:
       if (g !== null && fn === g.info) val[0] = toReg(mmioGuardInfo(vm, vcpu));
       else if (g !== null && fn === g.enroll) val[0] = toReg(mmioGuardEnroll(vm, vcpu));
@@ -132,4 +143,62 @@ function hvcCallHandler(vm: ExitVm, vcpu: GuestCpu, fn: number): HypercallOutcom
   }
   for (let i = 0; i < 4; i++) vcpu.setX(i, val[i]);
   return { kind: 'resume' };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TRNG (arch/arm64/kvm/trng.c)
+
+const TRNG_IDS = new Set<bigint>([ARM_SMCCC_TRNG_VERSION, ARM_SMCCC_TRNG_FEATURES, ARM_SMCCC_TRNG_GET_UUID,
+  ARM_SMCCC_TRNG_RND32, ARM_SMCCC_TRNG_RND64].map(n => BigInt(n)));
+const TRNG_MAX_BITS64 = 192;
+
+/** splitmix64: the deterministic stand-in for get_random_long() */
+export function splitmix64(seed: bigint): bigint {
+  let z = BigInt.asUintN(64, seed + 0x9e37_79b9_7f4a_7c15n);
+  z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58_476d_1ce4_e5b9n);
+  z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d0_49bb_1331_11ebn);
+  return z ^ (z >> 31n);
+}
+
+/** The i-th "random" word a TRNG_RND call of `vcpu` gets now. */
+export function trngWord(vcpu: GuestCpu, i: number): bigint {
+  return splitmix64((BigInt(vcpu.ticks) << 16n) ^ (BigInt(vcpu.index) << 4n) ^ BigInt(i));
+}
+
+/** kvm_trng_call: fills val[0..3] (smccc_set_retval follows in the caller). */
+function trngCall(vcpu: GuestCpu, fn: number, val: bigint[]): void {
+  val[0] = toReg(TRNG_NOT_SUPPORTED);
+  switch (fn) {
+    case ARM_SMCCC_TRNG_VERSION:
+      val[0] = BigInt(ARM_SMCCC_TRNG_VERSION_1_0);
+      return;
+    case ARM_SMCCC_TRNG_FEATURES:
+      if (TRNG_IDS.has(vcpu.getX(1))) val[0] = toReg(TRNG_SUCCESS);
+      return;
+    case ARM_SMCCC_TRNG_GET_UUID:
+      for (let i = 0; i < 4; i++) val[i] = BigInt(ARM_SMCCC_TRNG_UUID_KVM[i]);
+      return;
+    default: {
+      // kvm_trng_do_rnd: at most 3 * size bits; bits above num_bits cleared
+      const size = fn === ARM_SMCCC_TRNG_RND32 ? 32 : 64;
+      const numBits = Number(vcpu.getX(1) & 0xffff_ffffn);
+      if (numBits > 3 * size) {
+        val[0] = toReg(TRNG_INVALID_PARAMETER);
+        return;
+      }
+      const bits = [0n, 0n, 0n];
+      for (let i = 0; i < Math.ceil(numBits / 64); i++) bits[i] = trngWord(vcpu, i);
+      for (let b = numBits; b < TRNG_MAX_BITS64; b++) bits[b >> 6] &= ~(1n << BigInt(b & 63));
+      val[0] = toReg(TRNG_SUCCESS);
+      if (size === 32) {
+        val[1] = bits[1] & 0xffff_ffffn;
+        val[2] = bits[0] >> 32n;
+        val[3] = bits[0] & 0xffff_ffffn;
+      } else {
+        val[1] = bits[2];
+        val[2] = bits[1];
+        val[3] = bits[0];
+      }
+    }
+  }
 }

@@ -112,3 +112,44 @@ test('D.3 PSCI ids reach PSCI through the HVC handler (PSCI_VERSION)', () => {
   assert.deepEqual(ret, [0x10000n, 0n, 0n, 0n]);
   assert.equal(fields(w.log.last('hypercall')).name, 'PSCI_VERSION');
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// TRNG (arch/arm64/kvm/trng.c, ≥5.12)
+
+test('D.3 TRNG_VERSION 1.0, TRNG_FEATURES for its five ids, TRNG_GET_UUID (0d21e000-4384-11eb-8070-5244554e5a4c)', () => {
+  const w = makeWorld();
+  assert.deepEqual(call(w, 0x8400_0050n).ret, [0x10000n, 0n, 0n, 0n]);
+  for (const id of [0x8400_0050n, 0x8400_0051n, 0x8400_0052n, 0x8400_0053n, 0xc400_0053n]) {
+    assert.equal(call(w, 0x8400_0051n, [id]).ret[0], 0n);
+  }
+  assert.equal(call(w, 0x8400_0051n, [0x8400_0054n]).ret[0], M1);
+  assert.deepEqual(call(w, 0x8400_0052n).ret, [0x00e0_210dn, 0xeb11_8443n, 0x4452_7080n, 0x4c5a_4e55n]);
+  assert.equal(fields(w.log.last('hypercall')).name, 'TRNG_GET_UUID');
+});
+
+test('D.3 TRNG_RND64: num_bits > 192 -> INVALID_PARAMETER (-2); bits above num_bits are clear; deterministic', () => {
+  const w = makeWorld();
+  assert.deepEqual(call(w, 0xc400_0053n, [193n]).ret, [M2, 0n, 0n, 0n]);
+  w.cpu.ticks = 1000;
+  const a = call(w, 0xc400_0053n, [70n]).ret;
+  assert.equal(a[0], 0n);
+  assert.equal(a[1], 0n, 'bits[2] empty');
+  assert.ok(a[2] < 64n, 'bits[1] holds only 6 bits');
+  assert.notEqual(a[3], 0n);
+  const again = call(w, 0xc400_0053n, [70n]).ret;
+  assert.deepEqual(again, a, 'same vcpu time -> same bits (replayable)');
+  w.cpu.ticks = 1001;
+  assert.notDeepEqual(call(w, 0xc400_0053n, [70n]).ret, a);
+  assert.deepEqual(call(w, 0xc400_0053n, [0n]).ret, [0n, 0n, 0n, 0n], 'zero bits requested');
+});
+
+test('D.3 TRNG_RND32: at most 96 bits, returned as x1 = bits[1][31:0], x2 = bits[0][63:32], x3 = bits[0][31:0]', () => {
+  const w = makeWorld();
+  assert.equal(call(w, 0x8400_0053n, [97n]).ret[0], M2);
+  const r = call(w, 0x8400_0053n, [96n]).ret;
+  assert.equal(r[0], 0n);
+  assert.ok(r.slice(1).every(v => v <= 0xffff_ffffn));
+  const s = call(w, 0x8400_0053n, [16n]).ret;
+  assert.deepEqual([s[1], s[2]], [0n, 0n]);
+  assert.ok(s[3] <= 0xffffn);
+});
