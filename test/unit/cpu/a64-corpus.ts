@@ -18,9 +18,6 @@ export function corpus(): CorpusLine[] {
   const add = (form: string, src: string): void => {
     out.push({ form, src });
   };
-  const X = ['x0', 'x1', 'x17', 'x30'];
-  const W = ['w0', 'w3', 'w29', 'w30'];
-  const regs = (x: boolean): string[] => (x ? X : W);
 
   // ---- moves
   for (const x of [true, false]) {
