@@ -1,0 +1,222 @@
+// KVM_RUN as the machine's scheduler sees it (machine.ts KvmRunPort): the entry steps (spec F "KVM_RUN order":
+// ENOEXEC, pending ops, first-run init, SPE entry checks, MMIO completion), running the guest (or idling a
+// powered-off vcpu), and the exit handlers (stage 2 aborts C.4, hypercalls D, WFI, guest-exception stops).
+
+import type { EventSink } from '../events';
+import type { CpuExit, GuestCpu } from './guest';
+import type { KvmRunPort, RunResult, KvmExit } from '../machine';
+import type { Vm } from './vm';
+import type { Memslot } from './memslots';
+import { handleGuestAbort } from './abort';
+import { handleHypercall } from './hypercalls';
+import { completeMmio } from './mmio';
+import { injectExtDabt } from './inject';
+import { cHex, newRatelimitState, type ExitVm, type PendingMmio, type UserExit } from './exit-context';
+import type { KvmSpeVcpu } from './spe';
+import { fail, OK, type IoctlResult } from './errno';
+import { KVM_ARM_VCPU_EL1_32BIT, KVM_ARM_VCPU_PSCI_0_2 } from './vcpu-state';
+
+/** The CPU as KVM_RUN drives it: GuestCpu plus idling and pending virtual SErrors. */
+export interface RunnableCpu extends GuestCpu {
+  /** let `ticks` pass without executing (a powered-off vcpu inside KVM_RUN) */
+  idle?(ticks: number): void;
+  /** HCR_EL2.VSE: a virtual SError is pending with this syndrome (VSESR_EL2) */
+  pendSError?(vsesr: bigint): void;
+}
+
+/** Per-vcpu userspace-visible run state (struct kvm_run and friends). */
+interface VcpuRunState {
+  /** vcpu->mmio_needed: an MMIO read/write to complete on the next KVM_RUN */
+  pendingMmio: PendingMmio | null;
+  /** run->mmio.data as userspace left it (`mmio_reply`); undefined: never written for this exit */
+  mmioData: bigint | undefined;
+  /** run->mmio.data's previous contents (what KVM reads when userspace does not reply) */
+  lastMmioData: bigint;
+  /** the last exit was MMIO or NISV (KVM_SET_VCPU_EVENTS ext_dabt_pending is valid only then) */
+  lastExitFar: bigint | undefined;
+  lastExitEsr: bigint | undefined;
+}
+
+export interface KvmRunSnapshot {
+  readonly runs: readonly VcpuRunState[];
+}
+
+export class KvmRun implements KvmRunPort {
+  private runs: VcpuRunState[];
+  readonly exitVm: ExitVm;
+
+  constructor(
+    private readonly vm: Vm,
+    private readonly cpus: readonly RunnableCpu[],
+    private readonly events: EventSink,
+    private readonly spe: readonly (KvmSpeVcpu | null)[],
+    opts: {
+      mmioGuardAvailable: boolean;
+      inKernelMmio?: (ipa: number, len: number, write: boolean, data: bigint) => { handled: boolean; data?: bigint };
+    },
+  ) {
+    this.runs = cpus.map(() => ({ pendingMmio: null, mmioData: undefined, lastMmioData: 0n, lastExitFar: undefined, lastExitEsr: undefined }));
+    this.exitVm = this.makeExitVm(opts.mmioGuardAvailable, opts.inKernelMmio);
+  }
+
+  /** The narrow VM view the exit handlers use (exit-context.ts), over the real Vm. */
+  private makeExitVm(mmioGuardAvailable: boolean,
+    inKernelMmio?: (ipa: number, len: number, write: boolean, data: bigint) => { handled: boolean; data?: bigint }): ExitVm {
+    const vm = this.vm;
+    const cpus = this.cpus;
+    return {
+      get flavour() { return vm.flavour; },
+      get pageSize() { return vm.pageSize; },
+      get ipaBits() { return vm.ipaBits; },
+      events: this.events,
+      flags: vm.flags,
+      mmioGuardAvailable,
+      findMemslot: (ipa) => vm.memslots.findByIpa(ipa),
+      hvaToBacking: (hva) => {
+        const b = vm.hostMemory.backingAt(hva);
+        return b === undefined ? undefined : { kind: b.kind, hva: b.hva, size: b.size, pa: b.pa, blockSize: b.blockSize };
+      },
+      get stage2() { return vm.stage2; },
+      markDirty: (slot, pageIndex) => vm.markDirty(slot as Memslot, pageIndex),
+      pendVirtualSError: (vcpu, vsesr) => (vcpu as RunnableCpu).pendSError?.(vsesr),
+      inKernelMmio,
+      get vcpuCount() { return vm.vcpus.length; },
+      vcpuInfo: (i) => {
+        const v = vm.vcpus[i];
+        return { powerOff: v.powerState === 'off', psci02: v.features.has(KVM_ARM_VCPU_PSCI_0_2), el1_32bit: v.features.has(KVM_ARM_VCPU_EL1_32BIT) };
+      },
+      powerOnVcpu: (target, entry, contextId) => {
+        // kvm_psci_vcpu_on: the target resets (KVM_REQ_VCPU_RESET) and starts at entry with x0 = context id
+        const cpu = cpus[target];
+        cpu.reset();
+        cpu.setPc(entry);
+        cpu.setX(0, contextId);
+        vm.vcpus[target].powerState = 'on';
+      },
+      powerOffVcpu: (i) => { vm.vcpus[i].powerState = 'off'; },
+      stage2UnmapVm: () => vm.stage2UnmapVm(),
+      warnRatelimit: newRatelimitState(),
+    };
+  }
+
+  /** run->mmio.data for vcpu N's pending read (`mmio_reply N data=V`) */
+  setMmioData(vcpu: number, data: bigint): void { this.runs[vcpu].mmioData = data; }
+
+  pendingMmio(vcpu: number): PendingMmio | null { return this.runs[vcpu].pendingMmio; }
+
+  /** KVM_SET_VCPU_EVENTS with ext_dabt_pending (spec G.4): valid only after an MMIO or NISV exit */
+  injectExtDabt(vcpu: number): IoctlResult {
+    const r = this.runs[vcpu];
+    if (r.lastExitFar === undefined) {
+      return fail('EINVAL', 'G.4', 'ext_dabt_pending is only valid after a KVM_EXIT_MMIO or KVM_EXIT_ARM_NISV exit');
+    }
+    // the pending MMIO is abandoned: the guest takes the abort instead of completing the access
+    r.pendingMmio = null;
+    injectExtDabt(this.cpus[vcpu], r.lastExitFar, r.lastExitEsr);
+    r.lastExitFar = undefined;
+    return OK;
+  }
+
+  setInIoctl(vcpu: number, inside: boolean): void { this.vm.vcpuInIoctl(vcpu, inside); }
+
+  enter(v: number): RunResult | null {
+    const entry = this.vm.kvmRunEntry(v);
+    if (entry !== null && !entry.ok) return { kind: 'errno', errno: entry.errno, rule: entry.rule, message: entry.message };
+    const spe = this.spe[v];
+    if (spe) {
+      const check = spe.entryCheck();
+      if (!check.ok) {
+        this.events.emit('kvm-exit', { reason: 'fail_entry', hardware_entry_failure_reason: BigInt(check.hardwareEntryFailureReason) }, v);
+        return { kind: 'errno', errno: check.result.errno, rule: check.result.rule, message: check.result.message };
+      }
+    }
+    const r = this.runs[v];
+    if (r.pendingMmio !== null) {
+      const p = r.pendingMmio;
+      let data = r.mmioData;
+      if (data === undefined) {
+        data = r.lastMmioData;
+        if (!p.write) {
+          this.events.emit('warning', {
+            message: `KVM_RUN completes the MMIO read at ${cHex(p.ipa)} with run->mmio.data as it was (${cHex(data)}): userspace did not fill it (mmio_reply)`,
+          }, v);
+        }
+      }
+      completeMmio(this.cpus[v], p, data);
+      r.lastMmioData = data;
+      r.pendingMmio = null;
+      r.mmioData = undefined;
+    }
+    r.lastExitFar = undefined;
+    r.lastExitEsr = undefined;
+    return null;
+  }
+
+  runGuest(v: number, budget: number): CpuExit {
+    const cpu = this.cpus[v];
+    if (this.vm.vcpus[v].powerState === 'off') {
+      // a powered-off vcpu sleeps in KVM_RUN (kvm_vcpu_block) until CPU_ON: its turn passes as idle ticks
+      if (cpu.idle) cpu.idle(budget);
+      return { kind: 'budget' };
+    }
+    return cpu.execute(budget);
+  }
+
+  handleExit(v: number, exit: CpuExit): 'resume' | RunResult {
+    const cpu = this.cpus[v];
+    switch (exit.kind) {
+      case 'dabt':
+      case 'iabt': {
+        const out = handleGuestAbort(this.exitVm, cpu, exit);
+        if (out.kind === 'resume') return 'resume';
+        if (out.kind === 'error') return { kind: 'errno', errno: out.error.errno, rule: out.error.rule, message: out.error.message };
+        this.runs[v].lastExitFar = exit.far;
+        this.runs[v].lastExitEsr = exit.esr;
+        return this.userExit(v, out.exit);
+      }
+      case 'hvc':
+      case 'smc': {
+        const out = handleHypercall(this.exitVm, cpu, exit.kind, exit.imm);
+        if (out.kind === 'exit') return this.userExit(v, out.exit);
+        // wfi (CPU_SUSPEND) and power-off are states the next runGuest observes
+        return 'resume';
+      }
+      case 'wfi':
+        return 'resume';
+      case 'guest-exception':
+        return {
+          kind: 'exit',
+          exit: { reason: 'guest_exception', esr: exit.esr, far: exit.far, elr: exit.elr, vector: exit.vector },
+        };
+      case 'budget':
+      case 'stop':
+        return 'resume';
+    }
+  }
+
+  private userExit(v: number, e: UserExit): RunResult {
+    let exit: KvmExit;
+    switch (e.reason) {
+      case 'mmio':
+        this.runs[v].pendingMmio = e.pending;
+        this.runs[v].mmioData = undefined;
+        exit = { reason: 'mmio', addr: Number(e.addr), len: e.len, write: e.write, data: e.data };
+        break;
+      case 'arm_nisv':
+        exit = { reason: 'arm_nisv', addr: Number(e.addr), esrIss: e.esr_iss };
+        break;
+      case 'system_event':
+        exit = { reason: 'system_event', type: e.type };
+        break;
+    }
+    return { kind: 'exit', exit };
+  }
+
+  snapshot(): KvmRunSnapshot {
+    return { runs: this.runs.map((r) => ({ ...r })) };
+  }
+
+  restore(s: unknown): void {
+    this.runs = (s as KvmRunSnapshot).runs.map((r) => ({ ...r }));
+  }
+}
