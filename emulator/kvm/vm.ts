@@ -698,6 +698,20 @@ export class Vm implements ExitVm {
     this.hostMemory.unmap(hva, size);
   }
 
+  /**
+   * The VMM wrote guest memory at [ipa, ipa+len) through its mapping (`write` / `load`). Caches are not modelled,
+   * so where the kernel will not clean them before a MMU-off guest reads the data, say so (spec E.4, B.7): a locked
+   * slot stays mapped at stage 2 (no fault, so no CMO on access), and once its FLUSH_DCACHE has been performed
+   * nothing cleans it again until a vcpu reset (KVM_ARM_VCPU_INIT after a run) sets the pending op.
+   */
+  userspaceWrite(ipa: number, len: number): void {
+    const slot = this.memslots.findByIpa(ipa);
+    if (slot === undefined || slot.lock === null || this.flavour.lock === null || this.fwb) return;
+    if (this.pendingOps.has('flush_dcache')) return;
+    if (!this.stage2.isDestroyed && !this.stage2.translate(ipa).valid) return;
+    this.warn(`userspace wrote 0x${len.toString(16)} bytes at IPA 0x${ipa.toString(16)} in locked memslot ${slot.id} after its deferred D-cache clean was performed: a guest with the MMU off may read stale data until a vcpu reset sets FLUSH_DCACHE again (spec E.4)`);
+  }
+
   // ------------------------------------------------------------------------------------------------------------
   // pKVM (mode protected)
 

@@ -143,3 +143,22 @@ test('E.4#1 SANITISE_TAGS with MTE and a hole in a locked slot -> KVM_RUN fails 
   assert.deepEqual(vm.pendingOps.list(), ['flush_dcache', 'sanitise_tags']);
   assert.ok(!vm.vcpus[0].hasRunOnce, 'pending ops fail before kvm_vcpu_first_run_init');
 });
+
+test('E.4 a userspace write into a locked slot after FLUSH_DCACHE was performed warns (no CMO owed until a reset)', () => {
+  const { vm, cap, events } = mk('spe-rfc-v5');
+  vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 4 * P });
+  vm.createMemslot({ id: 1, gpa: 0x5000_0000, size: 4 * P });
+  lock(vm, cap, 0, true);
+  vm.userspaceWrite(0x4000_0000, 8);
+  assert.equal(events.count('warning'), 0, 'FLUSH_DCACHE still pending: the first KVM_RUN cleans it');
+  init(vm);
+  vm.kvmRunEntry(0);
+  vm.userspaceWrite(0x5000_0000, 8);
+  assert.equal(events.count('warning'), 0, 'not locked: stage 2 faults do the CMOs');
+  vm.userspaceWrite(0x4000_1000, 8);
+  assert.match(String(events.last('warning')!.fields.message), /locked memslot 0/);
+  init(vm); // reset after run: the locked slot is skipped and FLUSH_DCACHE set again
+  const n = events.count('warning');
+  vm.userspaceWrite(0x4000_1000, 8);
+  assert.equal(events.count('warning'), n);
+});
