@@ -45,7 +45,7 @@ export function lockMemslot(vm: Vm, api: LockApi, slotArg: bigint, lockFlags: bi
   if (!read) return fail('EINVAL', 'E.3#2', 'KVM_ARM_LOCK_MEM_READ is mandatory');
   // 3: kvm_lock_all_vcpus trylocks every vcpu->mutex in index order; a vcpu inside an ioctl holds its mutex
   const busy = vm.vcpus.find(v => v.inIoctl);
-  if (busy !== undefined) return fail('EBUSY', 'E.3#3', `kvm_lock_all_vcpus failed: vcpu ${busy.index} is inside an ioctl`);
+  if (busy !== undefined) return fail('EBUSY', 'E.3#3', `kvm_lock_all_vcpus failed: vcpu ${busy.index} is inside an ioctl (the v5 api.rst says the call blocks until all VCPUs have returned; the code returns -EBUSY)`);
   // 4 (v4 only)
   if (api.busyIfRunOnce && vm.vcpus.some(v => v.hasRunOnce)) {
     return fail('EBUSY', 'E.3#4', 'memslots must be locked before any VCPU has run');
