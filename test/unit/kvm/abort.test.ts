@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { handleGuestAbort, lockedFaultMessage, stage2MappingSize, faultSupportsHugeMapping } from '../../../emulator/kvm/abort';
 import { KVM_VABT_VSESR } from '../../../emulator/kvm/inject';
+import type { FlavourName } from '../../../emulator/kvm/flavours';
 import { abortExit, fields, makeWorld, type SlotSpec } from './abort-fixture.test';
 
 const RAM = 0x4000_0000;
@@ -360,4 +361,36 @@ test('C.4 note: the locked-memslot warning is rate-limited (burst of 10 per 5 s 
   w.cpu.ticks += 5 * 100_000_000;
   handleGuestAbort(w.vm, w.cpu, abortExit({ ipa: RAM + 0x10_0000 }));
   assert.equal(w.take('warning').length, 1, 'a new interval starts');
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// any syndrome: exactly one stage2-fault event, and the outcome agrees with its resolution
+
+test('C.4 property: every abort syndrome gives one stage2-fault event and a consistent outcome', async () => {
+  const fc = await import('fast-check');
+  const slots: SlotSpec[] = [
+    ram, rom, { id: 2, gpa: 0xa000_0000, size: 0x10000, backing: 'pfnmap' },
+    { id: 3, gpa: 0xc000_0000, size: 4 * M2, backing: 'hugetlb-2M', dirtyLog: true },
+    { id: 4, gpa: 0xd000_0000, size: M2, lock: { read: true, write: false } },
+  ];
+  const ipas = [RAM, RAM + 0x1ff000, ROM, 0xa000_0000, 0xc000_0000, 0xc020_0000, 0xd000_0000, 0x900_0000, 0];
+  fc.assert(fc.property(
+    fc.boolean(), fc.integer({ min: 0, max: 0x1ffffff }), fc.constantFrom(...ipas), fc.integer({ min: 0, max: 0xfff }),
+    fc.boolean(), fc.boolean(), fc.constantFrom<FlavourName>('mainline-5.15', 'spe-rfc-v5', 'mmio-guard-v2'),
+    (iabt, iss, ipa, low, nisv, enrolled, flavour) => {
+      const w = makeWorld({ flavour, slots });
+      w.vm.flags.nisvToUser = nisv;
+      w.vm.flags.mmioGuard = enrolled && flavour === 'mmio-guard-v2';
+      const esr = (BigInt(iabt ? 0x20 : 0x24) << 26n) | (1n << 25n) | BigInt(iss);
+      const out = handleGuestAbort(w.vm, w.cpu, { kind: iabt ? 'iabt' : 'dabt', esr, far: BigInt(ipa + low), hpfar: BigInt(ipa / 4096) << 4n });
+      const faults = w.log.all().filter(e => e.event === 'stage2-fault');
+      assert.equal(faults.length, 1);
+      assert.equal(faults[0].fields.resolution, out.resolution);
+      if (out.kind === 'error') assert.equal(out.resolution, 'error');
+      if (out.kind === 'exit') assert.ok(out.resolution === 'mmio' || out.resolution === 'nisv');
+      if (out.resolution === 'inject') assert.equal(w.cpu.injected.length, 1);
+      else assert.equal(w.cpu.injected.length, 0);
+      assert.equal(w.log.count('kvm-exit'), out.kind === 'exit' ? 1 : 0);
+    },
+  ), { numRuns: 400, seed: 42 });
 });
