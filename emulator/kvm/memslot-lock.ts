@@ -81,7 +81,7 @@ export function lockMemslot(vm: Vm, api: LockApi, slotArg: bigint, lockFlags: bi
       if (mappedEnd > slot.gpa) vm.s2Unmap(slot.gpa, mappedEnd - slot.gpa);
       return fail(r.errno, 'E.3#13', r.errno === 'EAGAIN'
         ? `kvm_pgtable_stage2_map returned -EAGAIN at IPA 0x${r.failedIpa.toString(16)}: the page is already mapped at stage 2`
-        : `kvm_pgtable_stage2_map failed at IPA 0x${r.failedIpa.toString(16)}`);
+        : `kvm_pgtable_stage2_map failed (-${r.errno}) in [0x${ipa.toString(16)}, 0x${r.failedIpa.toString(16)})`);
     }
   }
   // 14 account_locked_vm, 15 flags and pending ops

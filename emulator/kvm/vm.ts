@@ -255,7 +255,8 @@ export class Vm implements ExitVm {
     const mapSize = conflict < 0 ? size : conflict;
     if (mapSize > 0) {
       const r = this.stage2.map(ipa, mapSize, pa, prot, { forcePte: true, noDcacheCmo: true });
-      if (r !== 'ok') return { ok: false, errno: pgtErrno(r), failedIpa: ipa };
+      // the walk may have mapped part of the range before failing: report its end so the caller unmaps it all
+      if (r !== 'ok') return { ok: false, errno: pgtErrno(r), failedIpa: ipa + mapSize };
     }
     if (conflict >= 0) return { ok: false, errno: 'EAGAIN', failedIpa: ipa + conflict };
     return { ok: true };
