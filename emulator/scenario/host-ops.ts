@@ -627,7 +627,9 @@ function compile(st: HostStatement, rt: ScenarioRuntime): { run: Compiled; ioctl
 function runComplete(st: HostStatement, v: number, r: RunResult, rt: ScenarioRuntime): OpOutcome {
   if (r.kind === 'errno') {
     if (r.errno === 'EINTR') rt.events.emit('kvm-exit', { reason: 'intr' }, v);
-    rt.vm.ioctl('KVM_RUN', [v], ioctlFail(r.errno, r.rule ?? '', r.message ?? ''), v);
+    // the step budget (LANGUAGE.md `run steps=`) is no spec rule: the event then has no `rule`
+    if (r.rule) rt.vm.ioctl('KVM_RUN', [v], ioctlFail(r.errno, r.rule, r.message ?? ''), v);
+    else rt.events.emit('ioctl', { name: 'KVM_RUN', args: [v], result: r.errno }, v);
   } else {
     rt.vm.ioctl('KVM_RUN', [v], OK, v);
   }
