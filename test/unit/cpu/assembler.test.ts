@@ -161,3 +161,25 @@ test('guest blocks: .asciz escapes, .align fill (zeros then NOPs), .space fill',
   // "a\nA\0", .align 3 -> one NOP (already 4-aligned), nop, .align 4 -> one NOP, then 2 x 0x5a
   assert.equal(b.toString('hex'), '610a4100' + '1f2003d5' + '1f2003d5' + '1f2003d5' + '5a5a');
 });
+
+test('guest blocks: malformed input never throws, every diagnostic has a sane 1-based range', async () => {
+  const { corpus } = await import('./a64-corpus');
+  const lines = corpus().map((l) => l.src).concat(['ldr x0, =5', '.asciz "x"', '.align 3', 'lab2: .quad lab', '.space 4, 1']);
+  let seed = 7;
+  const r = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const junk = ['', ' ', ',', '[', ']', '!', '#', '=', ':', '(', ')', '-', '~', 'x0', 'w1', 'sp', 'xzr', '#1', 'lsl', 'uxtw', '"', '/*', '//', 'lab', '.', '0x', '1K', '99999999999999999999999', 'c7', 's3_0_c1_c0_0'];
+  for (let k = 0; k < 20_000; k++) {
+    let s = lines[r(lines.length)]!;
+    for (let j = 1 + r(3); j > 0; j--) {
+      const p = r(s.length + 1);
+      s = r(3) === 0 ? s.slice(0, p) + s.slice(p + 1 + r(4)) : s.slice(0, p) + junk[r(junk.length)] + s.slice(p);
+    }
+    const res = assembleProgram([{ base: 0n, source: 'lab:\n' + s, line: 1 }], () => undefined);
+    for (const d of res.diagnostics) {
+      assert.ok(d.line === 2 && d.col >= 1 && d.endCol > d.col && d.message.length > 0, `${JSON.stringify(s)} -> ${JSON.stringify(d)}`);
+    }
+  }
+});
