@@ -8,6 +8,7 @@ import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
 import type { IoctlResult } from '../../../emulator/kvm/errno';
 import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
 import { KVM_ARM_TARGET_GENERIC_V8 } from '../../../emulator/kvm/vcpu-state';
+import { TablePool } from '../../../emulator/memory/table-pool';
 
 const M = 1024 * 1024, P = 4096;
 const LOCK = 1, UNLOCK = 2, READ = 1n, WRITE = 2n, ALL = 1n;
@@ -301,4 +302,20 @@ test('E.3#15 with 16K and 64K granules: one page-sized leaf per PAGE_SIZE, at le
     assert.ok(!leaf(vm, 0x4000_0000).valid);
     assert.deepEqual(vm.stage2.checkInvariants(), []);
   }
+});
+
+test('E.3#13 a stage 2 map that runs out of table pages -> ENOMEM, what was mapped is unmapped again', () => {
+  const mem = new PhysMem();
+  const events = new EventLog();
+  // root (2 pages for 40-bit/4K) + 2 table pages: the second L3 table cannot be allocated
+  const pool = new TablePool(mem, 0x40_0000_0000, 4 * P);
+  const vm = Vm.create({ flavour: getFlavour('spe-rfc-v5'), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity,
+    fwb: false, protectedMode: false, nisvToUser: false, tablePool: pool }, mem, events).vm!;
+  vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 4 * M });
+  assert.equal(r(lock(vm, 207, 0, READ)), 'ENOMEM E.3#13');
+  assert.ok(!leaf(vm, 0x4000_0000).valid);
+  assert.equal(vm.lockedVmPages, 0);
+  assert.equal(vm.memslots.get(0)!.lock, null);
+  assert.deepEqual(vm.pendingOps.list(), []);
+  assert.deepEqual(vm.stage2.checkInvariants(), []);
 });
