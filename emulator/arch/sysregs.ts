@@ -32,6 +32,12 @@ function r(
   return { name, op0, op1, crn, crm, op2, access, fields };
 }
 
+/** SPSR_ELx (AArch64 state): M[3:0] mode, nRW M[4], DAIF, IL, SS, PAN, UAO, NZCV. */
+const SPSR_FIELDS: Record<string, readonly [number, number]> = {
+  M: [3, 0], NRW: [4, 4], F: [6, 6], I: [7, 7], A: [8, 8], D: [9, 9], IL: [20, 20], SS: [21, 21], PAN: [22, 22],
+  UAO: [23, 23], V: [28, 28], C: [29, 29], Z: [30, 30], N: [31, 31],
+};
+
 /** Every named system register (MRS/MSR). */
 export const SYSREGS: readonly SysregDef[] = [
   // identification (read-only)
@@ -67,7 +73,7 @@ export const SYSREGS: readonly SysregDef[] = [
   r('AMAIR_EL1', 3, 0, 10, 3, 0),
   r('CONTEXTIDR_EL1', 3, 0, 13, 0, 1),
   // exception handling
-  r('SPSR_EL1', 3, 0, 4, 0, 0),
+  r('SPSR_EL1', 3, 0, 4, 0, 0, 'rw', SPSR_FIELDS),
   r('ELR_EL1', 3, 0, 4, 0, 1),
   r('SP_EL0', 3, 0, 4, 1, 0),
   r('SPSEL', 3, 0, 4, 2, 0),
@@ -153,8 +159,9 @@ export const SYSREGS: readonly SysregDef[] = [
   r('MDCR_EL2', 3, 4, 1, 1, 1, 'rw', { E2PB: [13, 12], TPMS: [14, 14] }),
   r('SCTLR_EL2', 3, 4, 1, 0, 0),
   r('VTTBR_EL2', 3, 4, 2, 1, 0),
-  r('VTCR_EL2', 3, 4, 2, 1, 2),
-  r('SPSR_EL2', 3, 4, 4, 0, 0),
+  // spec B.1
+  r('VTCR_EL2', 3, 4, 2, 1, 2, 'rw', { T0SZ: [5, 0], SL0: [7, 6], IRGN0: [9, 8], ORGN0: [11, 10], SH0: [13, 12], TG0: [15, 14], PS: [18, 16], VS: [19, 19], HA: [21, 21], HD: [22, 22], DS: [32, 32] }),
+  r('SPSR_EL2', 3, 4, 4, 0, 0, 'rw', SPSR_FIELDS),
   r('ELR_EL2', 3, 4, 4, 0, 1),
   r('ESR_EL2', 3, 4, 5, 2, 0),
   r('FAR_EL2', 3, 4, 6, 0, 0),

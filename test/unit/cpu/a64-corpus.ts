@@ -301,5 +301,19 @@ export function corpus(): CorpusLine[] {
   }
   add('sys', 'sys #0, c7, c12, #0, x0');
   add('sys', 'sys #3, c7, c1, #7');
+  add('udf', 'udf #0');
+  add('udf', 'udf #0x12');
+  add('udf', 'udf #65535');
+  // upper case and GAS conveniences (immediates without '#', lr)
+  add('upper case', 'MOV X0, #0x10');
+  add('upper case', 'LDR W1, [SP, #4]');
+  add('upper case', 'B.NE . + 8');
+  add('upper case', 'MSR PMBLIMITR_EL1, X2');
+  add('upper case', 'DC CIVAC, X3');
+  add('no #', 'add x0, x1, 16');
+  add('no #', 'ldr x0, [x1, 8]');
+  add('no #', 'movk x0, 0x1234, lsl 16');
+  add('lr', 'ret lr');
+  add('lr', 'mov x0, lr');
   return out;
 }

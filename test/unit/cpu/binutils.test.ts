@@ -49,7 +49,7 @@ test('guest blocks: our disassembly equals objdump line by line for every corpus
 test('guest blocks: decode(encode(decode(w))) round-trips every corpus word', () => {
   for (const w of words(gas.bytes)) {
     const i = decode(w);
-    assert.notEqual(i.op, 'UNDEFINED', w.toString(16));
+    if (w >>> 16 !== 0) assert.notEqual(i.op, 'UNDEFINED', w.toString(16)); // only `udf #n` is UNDEFINED
     assert.equal(encode(i) >>> 0, w, `${w.toString(16)} ${i.op}`);
   }
 });
