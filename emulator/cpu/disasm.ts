@@ -380,3 +380,35 @@ function bfxPreferred(sf: boolean, uns: boolean, imms: number, immr: number): bo
   }
   return true;
 }
+
+/**
+ * objdump's symbolization from assembler labels: the nearest label at or below the address within the same guest
+ * block (objdump works per section), `name` or `name+0x…`; among labels at one address the smallest name (ASCII
+ * order, as objdump picks). Addresses outside every block, or before the block's first label, get no symbol.
+ */
+export function labelSymbolizer(
+  labels: ReadonlyMap<string, bigint>,
+  blocks: readonly { base: bigint; bytes: { length: number } }[],
+): Symbolizer {
+  const ranges = blocks.map((b) => ({ lo: b.base, hi: b.base + BigInt(b.bytes.length) }));
+  const blockOf = (a: bigint): number => ranges.findIndex((r) => a >= r.lo && a < r.hi);
+  const perBlock: { addr: bigint; name: string }[][] = ranges.map(() => []);
+  for (const [name, addr] of labels) {
+    const b = blockOf(addr);
+    if (b >= 0) perBlock[b]!.push({ addr, name });
+  }
+  for (const list of perBlock)
+    list.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  return (addr) => {
+    const b = blockOf(addr);
+    if (b < 0) return undefined;
+    const list = perBlock[b]!;
+    let best: { addr: bigint; name: string } | undefined;
+    for (const l of list) {
+      if (l.addr > addr) break;
+      if (!best || l.addr > best.addr) best = l;
+    }
+    if (!best) return undefined;
+    return best.addr === addr ? best.name : `${best.name}+0x${(addr - best.addr).toString(16)}`;
+  };
+}

@@ -7,7 +7,7 @@ import { corpus } from './a64-corpus';
 import { binutilsAvailable, gasAssemble, textSymbolizer, words } from './gnu-binutils';
 import { assembleProgram } from '../../../emulator/cpu/assembler';
 import { decode } from '../../../emulator/cpu/decode';
-import { disassemble } from '../../../emulator/cpu/disasm';
+import { disassemble, labelSymbolizer } from '../../../emulator/cpu/disasm';
 import { encode } from '../../../emulator/cpu/encode';
 
 assert.ok(binutilsAvailable(), 'aarch64-linux-gnu-as must be installed (Debian binutils-aarch64-linux-gnu)');
@@ -160,4 +160,16 @@ test('decoder agrees with objdump on random words of the guest encoding groups',
   }
   assert.deepEqual(diffs.slice(0, 20), []);
   assert.ok(known > 2000, `only ${known} words decoded`);
+});
+
+test('guest blocks: labelSymbolizer picks the symbols objdump prints (nearest label, ASCII order at ties)', () => {
+  const base = 0x4000_0000n;
+  const src = ['zz:', 'aa:', '  b mid', '  b zz', 'a2:', 'a1:', '  b a1', '  b .+4', 'mid: nop', '  b .+0x100', '  b .-0x8', '  .space 0x100'].join('\n');
+  const g = gasAssemble(src, { link: base });
+  assert.ok(g.ok, g.stderr);
+  const o = assembleProgram([{ base, source: src, line: 1 }], () => undefined);
+  const sym = labelSymbolizer(o.labels, o.blocks);
+  const branches = g.disasm.filter((d) => d.text.startsWith('b\t'));
+  assert.equal(branches.length, 6);
+  for (const d of branches) assert.equal(disassemble(d.word, base + BigInt(d.offset), sym), d.text);
 });
