@@ -139,7 +139,7 @@ export function assembleProgram(
       const st: Stmt = { block: bi, line, colBase, text: raw, tokens, mnemonic: mn, operands, offset, pad: 0, size: 0, kind: 'insn' };
       const here = (blk.base + BigInt(offset)) & MASK64;
       try {
-        sizeStatement(st, (n) => (n === '.' ? { value: here, isLabel: true } : resolvePass1(n)), offset);
+        sizeStatement(st, (n) => (n === '.' ? { value: here, isLabel: true } : resolvePass1(n)), offset, Number(blk.base & 0xffffn));
       } catch (e) {
         if (e instanceof AsmError) report(line, colBase, e);
         else throw e;
@@ -178,13 +178,14 @@ export function assembleProgram(
     let end = codeSize;
     const slots = new Map<string, number>();
     const poolBytes: { offset: number; bytes: number[] }[] = [];
-    const poolStart = poolRefs.length ? alignUp(end, 4) : end;
+    const baseMod = Number(blk.base & 0xffffn); // alignment is of addresses, not of block offsets
+    const poolStart = poolRefs.length ? alignUp(end, 4, baseMod) : end;
     for (const size of [4, 8] as const) {
       for (const ref of poolRefs.filter((r) => r.size === size)) {
         const k = `${size}:${ref.key}`;
         let at = slots.get(k);
         if (at === undefined) {
-          end = alignUp(end, size);
+          end = alignUp(end, size, baseMod);
           at = end;
           slots.set(k, at);
           poolBytes.push({ offset: at, bytes: le(ref.value, size) });
@@ -225,8 +226,10 @@ function setChunkWord(chunks: { offset: number; bytes: number[] }[], off: number
   c.bytes = le(BigInt(w), 4);
 }
 
-function alignUp(v: number, a: number): number {
-  return Math.ceil(v / a) * a;
+/** Smallest offset >= v whose address (block base + offset) is a multiple of a (a <= 2^16; baseMod = base mod 2^16). */
+function alignUp(v: number, a: number, baseMod = 0): number {
+  const r = (baseMod + v) % a;
+  return r === 0 ? v : v + (a - r);
 }
 
 function le(v: bigint, size: number): number[] {
@@ -328,11 +331,11 @@ const DATA_SIZES: Record<string, number> = {
   '.8byte': 8,
 };
 
-function sizeStatement(st: Stmt, resolve: NameResolver, offset: number): void {
+function sizeStatement(st: Stmt, resolve: NameResolver, offset: number, baseMod: number): void {
   const name = st.mnemonic.text.toLowerCase();
   if (!name.startsWith('.')) {
     st.kind = 'insn';
-    st.offset = alignUp(offset, 4);
+    st.offset = alignUp(offset, 4, baseMod);
     st.pad = st.offset - offset;
     st.size = 4;
     return;
@@ -373,7 +376,7 @@ function sizeStatement(st: Stmt, resolve: NameResolver, offset: number): void {
       if (v > 16n) throw opError(st.operands[0]!, st, 'an alignment exponent in [0, 16]');
       align = 2 ** Number(v);
     }
-    st.size = alignUp(offset, align) - offset;
+    st.size = alignUp(offset, align, baseMod) - offset;
     return;
   }
   throw new AsmError(`unknown directive '${st.mnemonic.text}'`, st.mnemonic.start, st.mnemonic.end);
@@ -447,13 +450,13 @@ function emitStatement(ctx: Ctx): number[] {
   const name = st.mnemonic.text.toLowerCase();
   if (st.kind === 'insn') {
     const w = assembleInsn(ctx, name);
-    return [...new Array<number>(0), ...le(BigInt(w), 4)];
+    return le(BigInt(w), 4);
   }
   if (st.kind === 'align') {
     // zero bytes up to 4-byte alignment, then NOP words (GAS aarch64 code alignment)
     const out: number[] = [];
-    let off = st.offset;
-    const end = st.offset + st.size;
+    let off = Number(ctx.pc & 0xffffn); // the address matters, not the block offset
+    const end = off + st.size;
     while (off < end && off % 4 !== 0) {
       out.push(0);
       off++;

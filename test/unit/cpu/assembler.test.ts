@@ -183,3 +183,14 @@ test('guest blocks: malformed input never throws, every diagnostic has a sane 1-
     }
   }
 });
+
+test('guest blocks: .align and literal-pool alignment are of addresses (block base not aligned)', () => {
+  const r = asm([{ base: 0x4000_0004n, source: 'ldr x0, =1\n.align 4\nvec: nop', line: 1 }]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.labels.get('vec'), 0x4000_0010n);
+  // code ends at 0x40000014; the 8-byte literal goes to 0x40000018 (8-aligned address); the pool range
+  // includes the zero padding
+  assert.equal(r.blocks[0]!.bytes.length, 0x1c);
+  assert.deepEqual(r.pools, [{ block: 0, addr: 0x4000_0014n, size: 12 }]);
+  assert.equal(decode(word(r.blocks[0]!.bytes)).imm, 0x14);
+});
