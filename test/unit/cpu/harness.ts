@@ -99,3 +99,58 @@ export const nzcv = (cpu: Cpu): string => {
 };
 
 export const hex = (v: bigint): string => '0x' + v.toString(16);
+
+export interface S1Opts {
+  /** AP[2:1]: 0 EL1 rw, 1 EL1+EL0 rw, 2 EL1 ro, 3 EL1+EL0 ro */
+  ap?: number;
+  pxn?: boolean;
+  uxn?: boolean;
+  af?: boolean;
+  /** MAIR index: 0 Normal (0xff), 1 Device-nGnRE (0x04) */
+  attr?: number;
+}
+
+export const S1_TABLES = 0x200000;
+
+/**
+ * Build 4K-granule, 4-level stage 1 tables (the s1map layout of LANGUAGE.md: T0SZ=16, IPS=48, EPD1) in guest
+ * memory at S1_TABLES (IPA == PA in the rig) and turn the MMU on.
+ */
+export class Stage1Builder {
+  private next = S1_TABLES;
+  readonly root: number;
+  constructor(private readonly r: Rig) {
+    this.root = this.alloc();
+    const cpu = r.cpu;
+    cpu.setSysreg('MAIR_EL1', 0x04ffn);
+    cpu.setSysreg('TCR_EL1', 16n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (5n << 32n) | (1n << 23n));
+    cpu.setSysreg('TTBR0_EL1', BigInt(this.root));
+  }
+  enable(): void { this.r.cpu.setSysreg('SCTLR_EL1', this.r.cpu.getSysreg('SCTLR_EL1') | 0x1005n); }
+  private alloc(): number { const t = this.next; this.next += 4096; return t; }
+  /** IPA of the table that holds the level-`level` entry for va (creating tables on the way) */
+  tableFor(va: number, level: number): number {
+    let t = this.root;
+    for (let l = 0; l < level; l++) {
+      const idx = Math.floor(va / 2 ** (39 - 9 * l)) % 512;
+      const d = this.r.mem.read64(t + idx * 8);
+      if ((d & 3n) === 3n) { t = Number(d & 0x0000_ffff_ffff_f000n); continue; }
+      const n = this.alloc();
+      this.r.mem.write64(t + idx * 8, BigInt(n) | 3n);
+      t = n;
+    }
+    return t;
+  }
+  entryIpa(va: number, level: number): number {
+    return this.tableFor(va, level) + (Math.floor(va / 2 ** (39 - 9 * level)) % 512) * 8;
+  }
+  map(va: number, ipa: number, size: number, o: S1Opts = {}): void {
+    for (let off = 0; off < size; off += 4096) {
+      let d = BigInt(ipa + off) | 3n | (3n << 8n) | (BigInt(o.attr ?? 0) << 2n) | (BigInt(o.ap ?? 0) << 6n);
+      if (o.af ?? true) d |= 1n << 10n;
+      if (o.pxn) d |= 1n << 53n;
+      if (o.uxn) d |= 1n << 54n;
+      this.r.mem.write64(this.entryIpa(va + off, 3), d);
+    }
+  }
+}
