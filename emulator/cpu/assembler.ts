@@ -53,7 +53,8 @@ export interface AsmResult {
   labels: Map<string, bigint>;
   lines: AsmLine[];
   diagnostics: AsmDiagnostic[];
-  /** Literal-pool ranges (data, not code), per block: for the disassembly view (`.word`). */
+  /** Literal-pool ranges (data, not code; including the alignment padding before entries), per block: for the
+   *  disassembly view, which prints them as `.word` like objdump does for GAS pools. */
   pools: { block: number; addr: bigint; size: number }[];
 }
 
