@@ -5,7 +5,24 @@
 // Lexical problems are attached to tokens (`Token.error`) instead of being reported here: guest block bodies
 // are lexed too (to find their closing `}`), and only the assembler judges their text.
 
-import { PUNCTUATORS, type Position, type Token, type TokenKind } from './tokens';
+import { PUNCTUATORS, type Range, type Token, type TokenKind } from './tokens';
+
+/** A token; its Range objects are built on first use (most tokens never need them: guest bodies, keywords). */
+class LexToken implements Token {
+  private r: Range | undefined;
+  constructor(
+    readonly kind: TokenKind, readonly text: string,
+    private readonly line: number, private readonly col: number, readonly offset: number, readonly endOffset: number,
+    readonly num: bigint | null | undefined, readonly str: string | undefined, readonly error: string | undefined,
+  ) {}
+  /** every token lies on one line (a newline token ends just after its "\n", on the same line) */
+  get range(): Range {
+    return (this.r ??= {
+      start: { line: this.line, col: this.col, offset: this.offset },
+      end: { line: this.line, col: this.col + this.endOffset - this.offset, offset: this.endOffset },
+    });
+  }
+}
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -26,6 +43,15 @@ function isDigit(c: number): boolean {
  * Returns the value, or an error message (malformed, or above 2^64-1).
  */
 export function parseNumberText(text: string): { value: bigint } | { error: string } {
+  // fast path: plain decimal digits
+  if (text.length <= 15) {
+    let plain = true;
+    for (let k = 0; k < text.length; k++) {
+      const d = text.charCodeAt(k);
+      if (d < 48 || d > 57) { plain = false; break; }
+    }
+    if (plain) return { value: BigInt(Number(text)) };
+  }
   let body = text;
   let mult = 1n;
   const last = body[body.length - 1];
@@ -60,97 +86,130 @@ export function parseNumberText(text: string): { value: bigint } | { error: stri
   return { value: v };
 }
 
+/** punctuators by their first character, longest first */
+const PUNCT_BY_CHAR: (string[] | undefined)[] = (() => {
+  const t: (string[] | undefined)[] = new Array(128).fill(undefined);
+  for (const p of PUNCTUATORS) (t[p.charCodeAt(0)] ??= []).push(p);
+  return t;
+})();
+
+/**
+ * Incremental lexer: `next()` returns one token at a time (the parser keeps only the current statement's tokens
+ * alive, which keeps big files cheap). After 'eof' it keeps returning 'eof'.
+ */
+export class Lexer {
+  private i = 0;
+  private line = 0;
+  private lineStart = 0;
+  private sLine = 0;
+  private sCol = 0;
+  private sOff = 0;
+  private eof: Token | undefined;
+
+  constructor(private readonly text: string) {}
+
+  private mark(): void {
+    this.sLine = this.line;
+    this.sCol = this.i - this.lineStart;
+    this.sOff = this.i;
+  }
+  private make(kind: TokenKind, num?: bigint | null, str?: string, error?: string, interned?: string): Token {
+    return new LexToken(kind, interned ?? this.text.slice(this.sOff, this.i), this.sLine, this.sCol, this.sOff, this.i, num, str, error);
+  }
+
+  next(): Token {
+    const text = this.text;
+    const n = text.length;
+    while (this.i < n) {
+      const c = text.charCodeAt(this.i);
+      if (c === 10) { // \n
+        this.mark();
+        this.i++;
+        const t = this.make('newline', undefined, undefined, undefined, '\n');
+        this.line++;
+        this.lineStart = this.i;
+        return t;
+      }
+      if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) { this.i++; continue; }
+      if (c === 47 && text.charCodeAt(this.i + 1) === 47) { // //
+        while (this.i < n && text.charCodeAt(this.i) !== 10) this.i++;
+        continue;
+      }
+      if (c === 47 && text.charCodeAt(this.i + 1) === 42) { // /*
+        this.mark();
+        this.i += 2;
+        let closed = false;
+        while (this.i < n) {
+          const d = text.charCodeAt(this.i);
+          if (d === 42 && text.charCodeAt(this.i + 1) === 47) { this.i += 2; closed = true; break; }
+          this.i++;
+          if (d === 10) { this.line++; this.lineStart = this.i; }
+        }
+        // the error token is the `/*` (tokens are single-line)
+        if (!closed) return new LexToken('error', '/*', this.sLine, this.sCol, this.sOff, this.sOff + 2, undefined, undefined, 'unterminated comment: missing */');
+        continue;
+      }
+      this.mark();
+      if (isDigit(c)) {
+        this.i++;
+        while (this.i < n && (isIdentPart(text.charCodeAt(this.i)) && text.charCodeAt(this.i) !== 46)) this.i++;
+        const r = parseNumberText(text.slice(this.sOff, this.i));
+        return 'value' in r ? this.make('number', r.value) : this.make('number', null, undefined, r.error);
+      }
+      if (isIdentStart(c)) {
+        this.i++;
+        while (this.i < n && isIdentPart(text.charCodeAt(this.i))) this.i++;
+        return this.make('ident');
+      }
+      if (c === 34) { // "
+        this.i++;
+        let s = '';
+        let closed = false;
+        while (this.i < n) {
+          const d = text.charCodeAt(this.i);
+          if (d === 10) break;
+          if (d === 34) { this.i++; closed = true; break; }
+          if (d === 92 && this.i + 1 < n && text.charCodeAt(this.i + 1) !== 10) { // backslash escape
+            const e = text[this.i + 1];
+            s += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+            this.i += 2;
+            continue;
+          }
+          s += text[this.i];
+          this.i++;
+        }
+        return closed ? this.make('string', undefined, s) : this.make('error', undefined, undefined, 'unterminated string: missing "');
+      }
+      const cands = c < 128 ? PUNCT_BY_CHAR[c] : undefined;
+      if (cands !== undefined) {
+        let p = cands[cands.length - 1];
+        const c2 = text.charCodeAt(this.i + 1);
+        for (let k = 0; k < cands.length; k++) {
+          const x = cands[k];
+          if (x.length === 1 || c2 === x.charCodeAt(1)) { p = x; break; }
+        }
+        this.i += p.length;
+        return this.make('punct', undefined, undefined, undefined, p);
+      }
+      // unknown character (one UTF-16 unit, or a surrogate pair)
+      this.i += (c >= 0xd800 && c <= 0xdbff && this.i + 1 < n) ? 2 : 1;
+      return this.make('error', undefined, undefined, `unexpected character '${text.slice(this.sOff, this.i)}'`);
+    }
+    if (!this.eof) {
+      this.mark();
+      this.eof = this.make('eof', undefined, undefined, undefined, '');
+    }
+    return this.eof;
+  }
+}
+
 /** Tokenize the whole text. Always ends with one 'eof' token; never throws. */
 export function tokenize(text: string): Token[] {
+  const lx = new Lexer(text);
   const out: Token[] = [];
-  const n = text.length;
-  let i = 0;
-  let line = 0;
-  let lineStart = 0;
-  const here = (): Position => ({ line, col: i - lineStart, offset: i });
-  const push = (kind: TokenKind, start: Position, extra?: Partial<Token>) => {
-    out.push({ kind, text: text.slice(start.offset, i), range: { start, end: here() }, ...extra });
-  };
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 10) { // \n
-      const start = here();
-      i++;
-      out.push({ kind: 'newline', text: '\n', range: { start, end: { line, col: i - lineStart, offset: i } } });
-      line++;
-      lineStart = i;
-      continue;
-    }
-    if (c === 32 || c === 9 || c === 13 || c === 12 || c === 11) { i++; continue; }
-    if (c === 47 && text.charCodeAt(i + 1) === 47) { // //
-      while (i < n && text.charCodeAt(i) !== 10) i++;
-      continue;
-    }
-    if (c === 47 && text.charCodeAt(i + 1) === 42) { // /*
-      const start = here();
-      i += 2;
-      let closed = false;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 42 && text.charCodeAt(i + 1) === 47) { i += 2; closed = true; break; }
-        i++;
-        if (d === 10) { line++; lineStart = i; }
-      }
-      if (!closed) push('error', start, { error: 'unterminated comment: missing */' });
-      continue;
-    }
-    const start = here();
-    if (isDigit(c)) {
-      i++;
-      while (i < n && (isIdentPart(text.charCodeAt(i)) && text.charCodeAt(i) !== 46)) i++;
-      const t = text.slice(start.offset, i);
-      const r = parseNumberText(t);
-      if ('value' in r) push('number', start, { num: r.value });
-      else push('number', start, { num: null, error: r.error });
-      continue;
-    }
-    if (isIdentStart(c)) {
-      i++;
-      while (i < n && isIdentPart(text.charCodeAt(i))) i++;
-      push('ident', start);
-      continue;
-    }
-    if (c === 34) { // "
-      i++;
-      let s = '';
-      let closed = false;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 10) break;
-        if (d === 34) { i++; closed = true; break; }
-        if (d === 92 && i + 1 < n && text.charCodeAt(i + 1) !== 10) { // backslash escape
-          const e = text[i + 1];
-          s += e === 'n' ? '\n' : e === 't' ? '\t' : e;
-          i += 2;
-          continue;
-        }
-        s += text[i];
-        i++;
-      }
-      if (closed) push('string', start, { str: s });
-      else push('error', start, { error: 'unterminated string: missing "' });
-      continue;
-    }
-    let matched = false;
-    for (const p of PUNCTUATORS) {
-      if (text.startsWith(p, i)) {
-        i += p.length;
-        push('punct', start);
-        matched = true;
-        break;
-      }
-    }
-    if (matched) continue;
-    // unknown character (one UTF-16 unit, or a surrogate pair)
-    i += (c >= 0xd800 && c <= 0xdbff && i + 1 < n) ? 2 : 1;
-    push('error', start, { error: `unexpected character '${text.slice(start.offset, i)}'` });
+  for (;;) {
+    const t = lx.next();
+    out.push(t);
+    if (t.kind === 'eof') return out;
   }
-  const end = here();
-  out.push({ kind: 'eof', text: '', range: { start: end, end } });
-  return out;
 }

@@ -13,7 +13,7 @@ import type {
   MachineEntry, OptionArg, Result, ResultClause, ScenarioTitle, Script, TopItem, ValueArg, Word, WordListArg,
 } from './ast';
 import { DiagnosticBag, type Diagnostic } from './diagnostics';
-import { tokenize } from './lexer';
+import { Lexer } from './lexer';
 import type { Position, Range, Token } from './tokens';
 import {
   ERRNOS, EVENT_FIELDS, EXIT_OPTIONS, EXIT_REASONS, FORMS_BY_KEYWORD, MACHINE_KEY_MAP, SYSTEM_EVENT_TYPES,
@@ -33,8 +33,24 @@ const AND_PREC = 3;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const RULE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.#-]*$/;
 
-/** thrown (as a plain object: no stack capture) to abandon one form attempt */
-interface Fail { readonly fail: true; readonly at: number; readonly range: Range; readonly message: string; readonly code: string }
+/**
+ * Thrown (as a plain object: no stack capture) to abandon one form attempt. The message is built only when this
+ * failure is the one reported (a statement's forms fail often while backtracking).
+ */
+interface Fail {
+  readonly fail: true;
+  readonly at: number;
+  readonly tok: Token;
+  /** the message, or the words that were expected (the message is then built if this failure is reported) */
+  readonly msg: string | readonly string[];
+  readonly code: string;
+}
+function describeToken(t: Token): string {
+  if (t.kind === 'eof') return 'end of file';
+  if (t.kind === 'newline') return 'end of line';
+  return `'${t.text}'`;
+}
+const messageOf = (f: Fail): string => (typeof f.msg === 'string' ? f.msg : `expected ${f.msg.join(' or ')}, found ${describeToken(f.tok)}`);
 
 function span(a: Range, b: Range): Range {
   return { start: a.start, end: b.end };
@@ -56,20 +72,49 @@ export function parse(text: string): ParseResult {
 
 class Parser {
   readonly diags = new DiagnosticBag();
-  private readonly toks: Token[];
+  /**
+   * The tokens of the current statement (a window: `compact()` drops consumed tokens at statement boundaries,
+   * so a big file never has all its tokens alive). `i` indexes this window; backtracking stays inside it.
+   */
+  private toks: Token[] = [];
   private i = 0;
+  private readonly lexer: Lexer;
 
   constructor(private readonly text: string) {
-    this.toks = tokenize(text);
+    this.lexer = new Lexer(text);
+  }
+
+  private fill(k: number): void {
+    while (this.toks.length <= this.i + k) {
+      const last = this.toks[this.toks.length - 1];
+      if (last !== undefined && last.kind === 'eof') return;
+      this.toks.push(this.lexer.next());
+    }
+  }
+  /** forget consumed tokens (keeps the previous one); only at statement boundaries */
+  private compact(): void {
+    if (this.i > 1) {
+      this.toks.splice(0, this.i - 1);
+      this.i = 1;
+    }
+  }
+  private prev(): Token {
+    return this.toks[Math.max(this.i - 1, 0)];
   }
 
   // ------------------------------------------------------------ token helpers
 
-  private get tok(): Token { return this.toks[this.i]; }
-  private peek(k = 1): Token { return this.toks[Math.min(this.i + k, this.toks.length - 1)]; }
+  private get tok(): Token {
+    if (this.i >= this.toks.length) this.fill(0);
+    return this.toks[this.i];
+  }
+  private peek(k = 1): Token {
+    this.fill(k);
+    return this.toks[Math.min(this.i + k, this.toks.length - 1)];
+  }
   private advance(): Token {
-    const t = this.toks[this.i];
-    if (this.i < this.toks.length - 1) this.i++;
+    const t = this.tok;
+    if (t.kind !== 'eof') this.i++;
     return t;
   }
   private isPunct(t: Token, p: string): boolean { return t.kind === 'punct' && t.text === p; }
@@ -98,12 +143,10 @@ class Parser {
   }
   private word(t: Token): Word { return { kind: 'word', text: t.text, range: t.range }; }
   private describe(t: Token): string {
-    if (t.kind === 'eof') return 'end of file';
-    if (t.kind === 'newline') return 'end of line';
-    return `'${t.text}'`;
+    return describeToken(t);
   }
-  private fail(message: string, t: Token = this.tok, code = 'syntax'): never {
-    const f: Fail = { fail: true, at: t.range.start.offset, range: t.range, message, code };
+  private fail(message: string | readonly string[], t: Token = this.tok, code = 'syntax'): never {
+    const f: Fail = { fail: true, at: t.offset, tok: t, msg: message, code };
     throw f;
   }
   private isFail(e: unknown): e is Fail {
@@ -124,12 +167,12 @@ class Parser {
     this.advance();
     for (;;) {
       const t = this.tok;
-      if (t.range.start.offset !== end.offset) break;
+      if (t.offset !== end.offset) break;
       const joinable = t.kind === 'ident' || t.kind === 'number' || (t.kind === 'punct' && (t.text === '-' || (allowHash && t.text === '#')));
       if (!joinable) break;
       if (t.kind === 'punct') {
         const n = this.peek();
-        if (n.range.start.offset !== t.range.end.offset || (n.kind !== 'ident' && n.kind !== 'number')) break;
+        if (n.offset !== t.endOffset || (n.kind !== 'ident' && n.kind !== 'number')) break;
       }
       end = t.range.end;
       this.advance();
@@ -151,6 +194,7 @@ class Parser {
     this.skipNewlines();
     const start = this.tok.range.start;
     while (this.tok.kind !== 'eof') {
+      this.compact();
       const t = this.tok;
       if (t.kind === 'newline') { this.advance(); continue; }
       try {
@@ -184,7 +228,7 @@ class Parser {
         this.expectLineEnd();
       } catch (e) {
         if (!this.isFail(e)) throw e;
-        this.diags.error(e.range, e.message, e.code);
+        this.diags.error(e.tok.range, messageOf(e), e.code);
         this.skipToplevelLine();
       }
     }
@@ -243,6 +287,7 @@ class Parser {
         this.advance();
         return { kind: 'machine', keyword: kw, entries, range: span(kw.range, t.range) };
       }
+      this.compact();
       try {
         const e = this.parseMachineEntry();
         const prev = seen.get(e.key.text);
@@ -251,7 +296,7 @@ class Parser {
         entries.push(e);
       } catch (e) {
         if (!this.isFail(e)) throw e;
-        this.diags.error(e.range, e.message, e.code);
+        this.diags.error(e.tok.range, messageOf(e), e.code);
         while (!this.atLineEnd() && !this.isPunct(this.tok, '}')) this.advance();
       }
     }
@@ -290,7 +335,10 @@ class Parser {
     const at = this.parseExpr(0, 0);
     const open = this.expectOpenBrace('guest at …');
     // The body is raw assembly: find the first `}` (A64 syntax has no braces) without judging the tokens between.
-    while (this.tok.kind !== 'eof' && !this.isPunct(this.tok, '}')) this.advance();
+    while (this.tok.kind !== 'eof' && !this.isPunct(this.tok, '}')) {
+      this.advance();
+      this.compact();
+    }
     const close = this.tok;
     const bodyStart = open.range.end;
     const bodyEnd = close.range.start;
@@ -318,6 +366,7 @@ class Parser {
         this.advance();
         return { kind: 'host', keyword: kw, statements, range: span(kw.range, t.range) };
       }
+      this.compact();
       const s = this.parseStatement();
       if (s) statements.push(s);
     }
@@ -346,6 +395,11 @@ class Parser {
     let best: Fail | undefined;
     for (const form of forms) {
       this.i = bodyStart;
+      const quick = this.quickReject(form);
+      if (quick) {
+        if (!best || quick.at > best.at) best = quick;
+        continue;
+      }
       try {
         const args: Arg[] = [];
         this.matchParts(form.parts, args, 0);
@@ -360,7 +414,7 @@ class Parser {
           this.fail(`unexpected ${this.describe(this.tok)} in ${form.syntax}`);
         }
         this.checkRequired(form, args, keyword);
-        const last = this.toks[this.i - 1];
+        const last = this.prev();
         return { kind: 'statement', keyword, form: form.id, args, background, result, range: span(keyword.range, last.range) };
       } catch (e) {
         if (!this.isFail(e)) throw e;
@@ -369,9 +423,32 @@ class Parser {
     }
     this.i = bodyStart;
     const f = best!;
-    this.diags.error(f.range, f.message, f.code);
+    this.diags.error(f.tok.range, messageOf(f), f.code);
     this.skipStatement();
-    return { kind: 'statement', keyword, form: '', args: [], range: span(keyword.range, this.toks[Math.max(this.i - 1, 0)].range) };
+    return { kind: 'statement', keyword, form: '', args: [], range: span(keyword.range, this.prev().range) };
+  }
+
+  /**
+   * Cheap look-ahead so most forms of a keyword are rejected without a parse attempt: the fixed word at the
+   * start (`expect event`), or right after a one-token argument (`memslot 0 delete`). Conservative: it only
+   * rejects what the full attempt would reject at the same token.
+   */
+  private quickReject(form: FormSpec): Fail | undefined {
+    const parts = form.parts;
+    if (parts.length === 0) return undefined;
+    let k = 0;
+    let t = this.tok;
+    if (parts[0].t === 'expr' && parts.length > 1 && parts[1].t === 'word') {
+      const n = this.peek();
+      const single = (t.kind === 'number' || t.kind === 'ident') && !(n.kind === 'punct' && (PREC[n.text] !== undefined || n.text === '('));
+      if (!single) return undefined;
+      k = 1;
+      t = n;
+    }
+    const p = parts[k];
+    if (p.t !== 'word') return undefined;
+    if (t.kind === 'ident' && p.words.includes(t.text)) return undefined;
+    return { fail: true, at: t.offset, tok: t, msg: p.words, code: 'syntax' };
   }
 
   private skipStatement(): void {
@@ -381,14 +458,14 @@ class Parser {
   private checkRequired(form: FormSpec, args: Arg[], keyword: Word): void {
     for (const o of form.options ?? []) {
       if (o.required && !args.some((a) => a.kind === 'option' && a.key.text === o.key)) {
-        this.fail(`${keyword.text} needs ${o.key}= (${form.syntax})`, this.toks[this.i - 1]);
+        this.fail(`${keyword.text} needs ${o.key}= (${form.syntax})`, this.prev());
       }
     }
     if (form.id === 'lock' && !args.some((a) => a.kind === 'flag')) {
-      this.fail('lock needs read, write or both (exactly the listed bits are sent)', this.toks[this.i - 1]);
+      this.fail('lock needs read, write or both (exactly the listed bits are sent)', this.prev());
     }
     if (form.freeOptions === 'register' && !args.some((a) => a.kind === 'option')) {
-      this.fail('set_reg needs at least one REG=V', this.toks[this.i - 1]);
+      this.fail('set_reg needs at least one REG=V', this.prev());
     }
   }
 
@@ -428,7 +505,7 @@ class Parser {
         return;
       }
       case 'word':
-        if (t.kind !== 'ident' || !p.words.includes(t.text)) this.fail(`expected ${p.words.join(' or ')}, found ${this.describe(t)}`);
+        if (t.kind !== 'ident' || !p.words.includes(t.text)) this.fail(p.words);
         this.advance();
         args.push({ kind: 'word', role: p.role, word: this.word(t), range: t.range });
         return;
@@ -447,7 +524,7 @@ class Parser {
         args.push(this.parseList(p.role));
         return;
       case 'compare': {
-        if (t.kind !== 'punct' || !(p.ops as readonly string[]).includes(t.text)) this.fail(`expected ${p.ops.join(' ')}, found ${this.describe(t)}`);
+        if (t.kind !== 'punct' || !(p.ops as readonly string[]).includes(t.text)) this.fail(p.ops);
         this.advance();
         const c: CompareArg = { kind: 'compare', role: p.role, op: t.text as CompareOp, range: t.range };
         args.push(c);
@@ -646,7 +723,7 @@ class Parser {
         const expr = this.parseExpr(0, 0);
         args.push({ kind: 'option', key, eq, value: { kind: 'expr', role: k.text, expr, range: expr.range }, range: span(key.range, expr.range) });
       }
-      const last = this.toks[this.i - 1];
+      const last = this.prev();
       result = { kind: 'exit', reason, args, range: span(t.range, last.range) };
     } else if (t.kind === 'ident' && t.text === 'pages' && this.isPunct(this.peek(), '[')) {
       this.advance();

@@ -28,6 +28,9 @@ export interface Token {
   readonly kind: TokenKind;
   /** the source text of the token (for 'newline' "\n", for 'eof' "") */
   readonly text: string;
+  /** text offsets of the first character and just after the last (cheap: `range` is built on first use) */
+  readonly offset: number;
+  readonly endOffset: number;
   readonly range: Range;
   /** number tokens: the value (null if malformed or too big: see `error`) */
   readonly num?: bigint | null;

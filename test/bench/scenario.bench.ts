@@ -1,0 +1,57 @@
+// Parse + check time of a 10,000-line scenario (target < 100 ms). Prints figures; asserts nothing.
+import { parse } from '../../emulator/scenario/parser';
+import { check } from '../../emulator/scenario/checker';
+
+function bigScenario(lines: number): string {
+  const out: string[] = ['scenario "bench: 10,000 lines"', 'machine { flavour spe-rfc-v5 vcpus 4 memlock 64G }', 'const BASE = 0x4000_0000'];
+  out.push('guest at BASE {');
+  for (let i = 0; i < 200; i++) out.push(i % 10 === 0 ? `l${i}: add x${i % 30}, x${(i + 1) % 30}, #${i}` : `    ldr x${i % 30}, =BASE + ${i * 8}`);
+  out.push('}', 'host {');
+  out.push('    memslot 0 gpa=BASE size=16M');
+  for (let k = 0; k < 4; k++) out.push(`    vcpu_init ${k}`);
+  let slot = 1;
+  while (out.length < lines - 1) {
+    const gpa = `0x1_0000_0000 + ${slot} * 0x20_0000`;
+    out.push(`    memslot ${slot} gpa=${gpa} size=2M dirty_log   // slot ${slot}`);
+    out.push(`    get_dirty_log ${slot} => pages []`);
+    out.push(`    memslot ${slot} flags`);
+    out.push(`    lock ${slot} read write`);
+    out.push(`    expect memslot ${slot} locked read write`);
+    out.push(`    expect stage2 ${gpa} mapped level=3 perm=rw`);
+    out.push(`    write ${gpa} u64 (${slot} << 12) | 0xff & ~1`);
+    out.push(`    expect mem ${gpa} u64 == (${slot} << 12) | 0xfe`);
+    out.push(`    unlock ${slot}`);
+    out.push(`    run ${slot % 4} steps=1000 => EINTR`);
+    out.push(`    expect event stage2-fault kind=permission write=true ipa=${gpa}`);
+    slot++;
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}
+
+const text = bigScenario(10_000);
+const lineCount = text.split('\n').length - 1;
+// warm up the JIT like an editor session does, then measure
+for (let i = 0; i < 3; i++) check(parse(text).ast);
+const runs = 10;
+let parseMs = 0;
+let checkMs = 0;
+let diags = 0;
+for (let i = 0; i < runs; i++) {
+  const t0 = performance.now();
+  const p = parse(text);
+  const t1 = performance.now();
+  const c = check(p.ast);
+  const t2 = performance.now();
+  parseMs += t1 - t0;
+  checkMs += t2 - t1;
+  diags = p.diagnostics.length + c.diagnostics.length;
+}
+const coldText = bigScenario(10_000).replace('bench', 'bench2');
+const c0 = performance.now();
+check(parse(coldText).ast);
+const cold = performance.now() - c0;
+console.log(`scenario front end, ${lineCount} lines (${(text.length / 1024).toFixed(0)} KiB), ${diags} diagnostics`);
+console.log(`  parse  ${(parseMs / runs).toFixed(1)} ms`);
+console.log(`  check  ${(checkMs / runs).toFixed(1)} ms (includes assembling 200 guest lines)`);
+console.log(`  total  ${((parseMs + checkMs) / runs).toFixed(1)} ms (target < 100 ms); another text after warm-up: ${cold.toFixed(1)} ms`);
