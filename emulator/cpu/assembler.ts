@@ -132,6 +132,10 @@ export function assembleProgram(
       }
       if (p >= tokens.length) return;
       const mn = tokens[p]!;
+      if (mn.kind === 'num' && tokens[p + 1]?.text === ':') {
+        report(line, colBase, new AsmError('numeric local labels are not supported: use a named label', mn.start, tokens[p + 1]!.end));
+        return;
+      }
       if (mn.kind !== 'ident') {
         report(line, colBase, new AsmError(`expected a mnemonic or directive, got '${mn.text}'`, mn.start, mn.end));
         return;

@@ -146,6 +146,7 @@ test('guest blocks: range and validity errors', () => {
     ['mov x0, #0x12345678', /cannot move/],
     ['add x0, xzr, #1', /xzr is not allowed/],
     ['.frob 1', /unknown directive/],
+    ['1: b 1b', /numeric local labels are not supported/],
   ];
   for (const [src, re] of cases) {
     const r = asm(src);
