@@ -94,10 +94,9 @@ export class Board implements Snapshotable {
     // every TLBI KVM issues drops the CPUs' cached translations
     vm.stage2.onTlbi(() => { for (const c of this.cpus) c.tlbFlush(); });
     const gic = this.gic;
-    this.kvmRun = new KvmRun(vm, this.cpus, events, this.kvmSpe, {
-      mmioGuardAvailable: config.mmioGuard && config.flavour.mmioGuard !== null,
-      inKernelMmio: gic ? (ipa, len, write, data) => (gic.contains(ipa) ? gic.mmio(ipa, len, write, data) : { handled: false }) : undefined,
-    });
+    // the vGIC's GICD/GICR frames are KVM_MMIO_BUS devices: accesses complete in the kernel, never exit
+    if (gic) vm.inKernelMmio = (ipa, len, write, data) => (gic.contains(ipa) ? gic.mmio(ipa, len, write, data) : { handled: false });
+    this.kvmRun = new KvmRun(vm, this.cpus, events, this.kvmSpe);
   }
 
   /** KVM_CREATE_VM and the machine block's other implicit ioctls; a refused KVM_CREATE_VM gives no board. */
@@ -113,6 +112,7 @@ export class Board implements Snapshotable {
       protectedMode: config.protectedMode,
       nisvToUser: config.nisvToUser,
       spe: config.spe,
+      mmioGuard: config.mmioGuard,
     };
     const { vm, result } = Vm.create(vmConfig, mem, events);
     if (!vm) return { result, events };

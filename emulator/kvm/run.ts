@@ -6,7 +6,6 @@ import type { EventSink } from '../events';
 import type { CpuExit, GuestCpu } from './guest';
 import type { KvmRunPort, RunResult, KvmExit } from '../machine';
 import type { Vm } from './vm';
-import type { Memslot } from './memslots';
 import { handleGuestAbort } from './abort';
 import { handleHypercall } from './hypercalls';
 import { completeMmio } from './mmio';
@@ -14,7 +13,6 @@ import { injectExtDabt } from './inject';
 import { cHex, type ExitVm, type PendingMmio, type UserExit } from './exit-context';
 import type { KvmSpeVcpu } from './spe';
 import { OK, type IoctlResult } from './errno';
-import { KVM_ARM_VCPU_EL1_32BIT, KVM_ARM_VCPU_PSCI_0_2 } from './vcpu-state';
 
 /** The CPU as KVM_RUN drives it: GuestCpu plus idling and pending virtual SErrors. */
 export interface RunnableCpu extends GuestCpu {
@@ -50,54 +48,11 @@ export class KvmRun implements KvmRunPort {
     private readonly cpus: readonly RunnableCpu[],
     private readonly events: EventSink,
     private readonly spe: readonly (KvmSpeVcpu | null)[],
-    opts: {
-      mmioGuardAvailable: boolean;
-      inKernelMmio?: (ipa: number, len: number, write: boolean, data: bigint) => { handled: boolean; data?: bigint };
-    },
   ) {
     this.runs = cpus.map(() => ({ pendingMmio: null, mmioData: undefined, lastMmioData: 0n, lastExitFar: undefined, lastExitEsr: undefined }));
-    this.exitVm = this.makeExitVm(opts.mmioGuardAvailable, opts.inKernelMmio);
-  }
-
-  /** The narrow VM view the exit handlers use (exit-context.ts), over the real Vm. */
-  private makeExitVm(mmioGuardAvailable: boolean,
-    inKernelMmio?: (ipa: number, len: number, write: boolean, data: bigint) => { handled: boolean; data?: bigint }): ExitVm {
-    const vm = this.vm;
-    const cpus = this.cpus;
-    return {
-      get flavour() { return vm.flavour; },
-      get pageSize() { return vm.pageSize; },
-      get ipaBits() { return vm.ipaBits; },
-      events: this.events,
-      flags: vm.flags,
-      mmioGuardAvailable,
-      findMemslot: (ipa) => vm.memslots.findByIpa(ipa),
-      hvaToBacking: (hva) => {
-        const b = vm.hostMemory.backingAt(hva);
-        return b === undefined ? undefined : { kind: b.kind, hva: b.hva, size: b.size, pa: b.pa, blockSize: b.blockSize };
-      },
-      get stage2() { return vm.stage2; },
-      markDirty: (slot, pageIndex) => vm.markDirty(slot as Memslot, pageIndex),
-      pendVirtualSError: (vcpu, vsesr) => (vcpu as RunnableCpu).pendSError?.(vsesr),
-      inKernelMmio,
-      get vcpuCount() { return vm.vcpus.length; },
-      vcpuInfo: (i) => {
-        const v = vm.vcpus[i];
-        return { powerOff: v.powerState === 'off', psci02: v.features.has(KVM_ARM_VCPU_PSCI_0_2), el1_32bit: v.features.has(KVM_ARM_VCPU_EL1_32BIT) };
-      },
-      powerOnVcpu: (target, entry, contextId) => {
-        // kvm_psci_vcpu_on: the target resets (KVM_REQ_VCPU_RESET) and starts at entry with x0 = context id
-        const cpu = cpus[target];
-        cpu.reset();
-        cpu.setPc(entry);
-        cpu.setX(0, contextId);
-        vm.vcpus[target].powerState = 'on';
-      },
-      powerOffVcpu: (i) => { vm.vcpus[i].powerState = 'off'; },
-      stage2UnmapVm: () => vm.stage2UnmapVm(),
-      // the VM's own printk_ratelimited state, so step-back restores it with the VM
-      warnRatelimit: vm.warnRatelimit,
-    };
+    // the Vm is the exit handlers' view (it implements ExitVm); PSCI CPU_ON resets its target CPU through it
+    vm.attachCpus(cpus);
+    this.exitVm = vm;
   }
 
   /** run->mmio.data for vcpu N's pending read (`mmio_reply N data=V`) */
@@ -152,7 +107,13 @@ export class KvmRun implements KvmRunPort {
 
   runGuest(v: number, budget: number): CpuExit {
     const cpu = this.cpus[v];
-    if (this.vm.vcpus[v].powerState === 'off') {
+    const state = this.vm.vcpus[v];
+    if (state.pendingVSError !== null && cpu.pendSError) {
+      // HCR_EL2.VSE: the virtual SError recorded by kvm_inject_vabt is taken when the guest runs
+      cpu.pendSError(state.pendingVSError);
+      state.pendingVSError = null;
+    }
+    if (state.powerState === 'off') {
       // a powered-off vcpu sleeps in KVM_RUN (kvm_vcpu_block) until CPU_ON: its turn passes as idle ticks
       if (cpu.idle) cpu.idle(budget);
       return { kind: 'budget' };

@@ -26,6 +26,7 @@ import { PendingOps, type PendingOp } from './pending-ops';
 import { KvmVcpuState, KVM_ARM_VCPU_PMU_V3, KVM_ARM_VCPU_POWER_OFF, vcpuSetTarget, type KvmVcpuSnapshot } from './vcpu-state';
 import { lockCapIoctl, unlockAll } from './memslot-lock';
 import { capName, checkExtensionValue, hostIpaLimit } from './caps';
+import { mmioGuardAllowsNisv, nisvAllowsMmioGuard } from './mmio-guard';
 import { hostAccess as pkvmHostAccess, pkvmMarkHyp as pkvmMarkHypImpl } from './pkvm';
 import { newRatelimitState, type ExitVcpuInfo, type ExitVm, type RatelimitState } from './exit-context';
 import type { GuestCpu } from './guest';
@@ -515,6 +516,10 @@ export class Vm implements ExitVm {
         break;
       case 'KVM_CAP_ARM_NISV_TO_USER':
         if (flags !== 0) return fail('EINVAL', 'G.3#flags', 'KVM_CAP_ARM_NISV_TO_USER takes flags = 0');
+        // MMIO-guard v2 09/16: NISV cannot be enabled once the guest enrolled in the guard
+        if (this.flavour.mmioGuard !== null && !mmioGuardAllowsNisv(this)) {
+          return fail('EINVAL', 'D.5#nisv-after-enroll', 'KVM_CAP_ARM_NISV_TO_USER: the guest has enrolled in the MMIO guard');
+        }
         this.flags.nisvToUser = true;
         return OK;
       case 'KVM_CAP_ARM_MTE':
@@ -523,16 +528,20 @@ export class Vm implements ExitVm {
         // v4 03 / v5 03 refused MTE while a slot is locked; v4 06 / v5 06 lifted that (deferred tag sanitising)
         this.flags.mte = true;
         return OK;
-      case 'KVM_CAP_ARM_MMIO_GUARD':
-        if (flags !== 0) return fail('EINVAL', 'D.5#flags', 'KVM_CAP_ARM_MMIO_GUARD takes flags = 0');
-        this.flags.mmioGuard = true;
-        return OK;
+      // KVM_CAP_ARM_MMIO_GUARD only advertises the hypercalls (MMIO-guard v2 09/16): there is no enable case, so
+      // KVM_ENABLE_CAP falls through to -EINVAL like any unknown cap; the guest enrols itself with ENROLL
     }
     return fail('EINVAL', 'G.15#unknown-cap', `KVM_ENABLE_CAP: cap ${cap} is not handled by ${this.flavour.name}`);
   }
 
   checkExtension(cap: number): IoctlResult {
-    const v = checkExtensionValue(this.flavour, cap, { pageSize: this.pageSize, speHardware: this.speHardware });
+    let v = checkExtensionValue(this.flavour, cap, { pageSize: this.pageSize, speHardware: this.speHardware });
+    // MMIO-guard v2 09/16: NISV_TO_USER reads 0 once the guest enrolled; MMIO_GUARD reads 0 once NISV is on
+    if (this.flavour.mmioGuard !== null) {
+      const name = capName(this.flavour, cap);
+      if (name === 'KVM_CAP_ARM_NISV_TO_USER' && !mmioGuardAllowsNisv(this)) v = 0;
+      if (name === 'KVM_CAP_ARM_MMIO_GUARD' && (!nisvAllowsMmioGuard(this) || !this.mmioGuardAvailable)) v = 0;
+    }
     return this.ioctl('KVM_CHECK_EXTENSION', [cap], okValue(BigInt(v)));
   }
 

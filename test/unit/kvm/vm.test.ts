@@ -51,7 +51,9 @@ test('KVM_CHECK_EXTENSION values per flavour', () => {
   assert.equal(value(vm.checkExtension(206)), 0n, 'not a cap in v5');
   assert.equal(value(mk('mainline-5.15', { pageSize: 65536 }).vm.checkExtension(165)), 52n);
   assert.equal(value(mk('spe-rfc-v5', { spe: false }).vm.checkExtension(208)), 0n);
-  assert.equal(value(mk('mmio-guard-v2').vm.checkExtension(206)), 1n);
+  assert.equal(value(mk('mmio-guard-v2', { nisvToUser: false }).vm.checkExtension(206)), 1n);
+  // MMIO-guard v2 09/16: KVM_CAP_ARM_MMIO_GUARD reads 0 once NISV_TO_USER is enabled
+  assert.equal(value(mk('mmio-guard-v2', { nisvToUser: true }).vm.checkExtension(206)), 0n);
 });
 
 test('G.10 unmap_host: MMU notifiers unmap stage 2 even for a locked slot; pins and accounting stay', () => {
