@@ -113,6 +113,12 @@ export function assembleProgram(
     lines.forEach((raw, li) => {
       const line = blk.line + li;
       const colBase = li === 0 ? (blk.col ?? 1) - 1 : 0;
+      const numeric = /^(\s*)([0-9]+:)/.exec(raw);
+      if (numeric) {
+        const at = numeric[1]!.length;
+        report(line, colBase, new AsmError('numeric local labels are not supported: use a named label', at, at + numeric[2]!.length));
+        return;
+      }
       let tokens: Token[];
       try {
         tokens = tokenize(raw);
@@ -132,10 +138,6 @@ export function assembleProgram(
       }
       if (p >= tokens.length) return;
       const mn = tokens[p]!;
-      if (mn.kind === 'num' && tokens[p + 1]?.text === ':') {
-        report(line, colBase, new AsmError('numeric local labels are not supported: use a named label', mn.start, tokens[p + 1]!.end));
-        return;
-      }
       if (mn.kind !== 'ident') {
         report(line, colBase, new AsmError(`expected a mnemonic or directive, got '${mn.text}'`, mn.start, mn.end));
         return;
