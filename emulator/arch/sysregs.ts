@@ -53,6 +53,7 @@ export const SYSREGS: readonly SysregDef[] = [
   r('ID_AA64AFR1_EL1', 3, 0, 0, 5, 5, 'r'),
   r('ID_AA64ISAR0_EL1', 3, 0, 0, 6, 0, 'r'),
   r('ID_AA64ISAR1_EL1', 3, 0, 0, 6, 1, 'r'),
+  r('ID_AA64ISAR2_EL1', 3, 0, 0, 6, 2, 'r'),
   r('ID_AA64MMFR0_EL1', 3, 0, 0, 7, 0, 'r', { PARANGE: [3, 0], ASIDBITS: [7, 4], TGRAN16: [23, 20], TGRAN64: [27, 24], TGRAN4: [31, 28] }),
   r('ID_AA64MMFR1_EL1', 3, 0, 0, 7, 1, 'r'),
   r('ID_AA64MMFR2_EL1', 3, 0, 0, 7, 2, 'r'),
