@@ -461,7 +461,8 @@ export class Cpu implements GuestCpu {
 
   private retire(pcLo: number): void {
     const last = this.last;
-    const kind: RetiredOp['kind'] = this.accKind === 1 ? 'load' : this.accKind === 2 ? 'store' : this.jumped ? 'branch' : 'other';
+    // exits (HVC/SMC/WFI) also move PC but are not branches
+    const kind: RetiredOp['kind'] = this.accKind === 1 ? 'load' : this.accKind === 2 ? 'store' : this.jumped && this.exit === null ? 'branch' : 'other';
     const op: RetiredOp = kind === 'load' || kind === 'store'
       ? { pc: toBig(pcLo, this.pcHi), el: this.el, kind, dataVa: last !== null ? toBig(last.vaLo, last.vaHi) : undefined }
       : { pc: toBig(pcLo, this.pcHi), el: this.el, kind };
