@@ -103,7 +103,8 @@ export function disassembleScenario(text: string, opts: RunOptions = {}): { exit
   if (errors.length > 0) return { exitCode: 2, diagnostics, lines: [] };
   const program = assembleProgram(
     ast.guests.map((g) => ({ base: info.guestBases[ast.guests.indexOf(g)] ?? 0n, source: g.source, line: g.sourceStart.line + 1, col: g.sourceStart.col + 1 })),
-    (name) => info.lookup(name),
+    // labels come from the assembler itself; the checker's lookup knows them too, so leave them out here
+    (name) => (info.labels.has(name) ? undefined : info.lookup(name)),
   );
   const byAddr = new Map<bigint, string>();
   for (const [name, addr] of program.labels) byAddr.set(addr, name);
