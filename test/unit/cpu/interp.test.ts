@@ -113,7 +113,7 @@ test('the sampler hook sees every retired instruction with kind and data VA; psb
   r.cpu.setX(1, 0x10000n);
   const ops: RetiredOp[] = [];
   let drained = 0;
-  r.cpu.setSampler({ active: () => true, onRetire: (op) => ops.push(op), drain: () => { drained++; } } as never);
+  r.cpu.setSampler({ active: () => true, onRetire: (op: RetiredOp) => ops.push(op), drain: () => { drained++; } } as never);
   assert.equal(r.run().kind, 'hvc');
   assert.deepEqual(ops.map((o) => o.kind), ['load', 'store', 'branch', 'other', 'other']);
   assert.equal(ops[0].dataVa, 0x10000n);
