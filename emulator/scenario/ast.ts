@@ -189,15 +189,26 @@ export function wordOf(s: HostStatement, role: string): string | undefined {
 }
 /** the `key=value` option with this key */
 export function optionOf(args: readonly Arg[], key: string): OptionArg | undefined {
-  for (const a of args) if (a.kind === 'option' && a.key.text === key) return a;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (a.kind === 'option' && a.key.text === key) return a;
+  }
   return undefined;
 }
 export function optionsOf(args: readonly Arg[]): OptionArg[] {
-  return args.filter((a): a is OptionArg => a.kind === 'option');
+  const out: OptionArg[] = [];
+  for (const a of args) if (a.kind === 'option') out.push(a);
+  return out;
 }
 export function hasFlag(args: readonly Arg[], word: string): boolean {
-  return args.some((a) => a.kind === 'flag' && a.word.text === word);
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (a.kind === 'flag' && a.word.text === word) return true;
+  }
+  return false;
 }
 export function flagsOf(args: readonly Arg[]): string[] {
-  return args.filter((a): a is FlagArg => a.kind === 'flag').map((a) => a.word.text);
+  const out: string[] = [];
+  for (const a of args) if (a.kind === 'flag') out.push(a.word.text);
+  return out;
 }

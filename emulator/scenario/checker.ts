@@ -109,6 +109,8 @@ export interface CheckResult {
 }
 
 const U64 = (1n << 64n) - 1n;
+/** shared by statements without list arguments (never written) */
+const NO_LISTS: Map<string, (bigint | undefined)[]> = new Map();
 const MAX_VCPUS = 512; // KVM_MAX_VCPUS on arm64 (5.x)
 const KVM_MEM_MAX_NR_PAGES = (1n << 31n) - 1n; // spec A.2#7
 
@@ -138,6 +140,8 @@ interface SlotState {
   id: bigint;
   gpa: bigint | undefined;
   size: bigint | undefined;
+  /** gpa + size, cached (bigint arithmetic allocates; the overlap scan runs for every create) */
+  end?: bigint;
   hva: bigint | undefined;
   readonly: boolean;
   dirtyLog: boolean;
@@ -505,7 +509,7 @@ class Checker {
   private checkStatement(s: HostStatement): void {
     const form = FORM_BY_ID.get(s.form);
     const values = new Map<string, bigint | undefined>();
-    const lists = new Map<string, (bigint | undefined)[]>();
+    let lists: Map<string, (bigint | undefined)[]> = NO_LISTS;
     this.resolved.push({ statement: s, form, line: s.range.start.line, values, lists });
     if (!form) return; // the parser reported it
     // evaluate every numeric argument (cap names and register keys are resolved by their own rules)
@@ -517,6 +521,10 @@ class Checker {
         if (key === 'cap') values.set(key, this.capValue(v.expr));
         else values.set(key, this.evalExpr(v.expr));
       } else if (v.kind === 'list') {
+        if (lists === NO_LISTS) {
+          lists = new Map();
+          this.resolved[this.resolved.length - 1] = { statement: s, form, line: s.range.start.line, values, lists };
+        }
         lists.set(key, v.items.map((x) => this.evalExpr(x)));
       }
     }
@@ -843,10 +851,12 @@ class Checker {
       change = gpa !== old.gpa ? 'move' : dirty !== old.dirtyLog ? 'flags' : 'none';
       if (change === 'none') return undefined;
     }
+    const end = gpa + size;
     if (change === 'create' || change === 'move') {
       for (const o of this.slots.values()) {
         if (o.id === id || o.gpa === undefined || o.size === undefined) continue;
-        if (gpa < o.gpa + o.size && o.gpa < gpa + size) {
+        const oEnd = (o.end ??= o.gpa + o.size);
+        if (gpa < oEnd && o.gpa < end) {
           return { errno: 'EEXIST', rule: 'A.2#11', message: `memslot ${id} [${hex(gpa)}, +${hex(size)}) overlaps memslot ${o.id}`, related: [{ range: o.range, message: `memslot ${o.id} [${hex(o.gpa)}, +${hex(o.size)})` }] };
         }
       }
@@ -855,7 +865,6 @@ class Checker {
       return { errno: 'EBUSY', rule: 'A.2#12', message: `memslot ${id} is locked: unlock it first`, related: [{ range: old.range, message: `memslot ${id}` }] };
     }
     const limit = 1n << BigInt(this.machine.ipaBits);
-    const end = gpa + size;
     if (this.flavour.ipaLimitCheck === '>' ? end > limit : end >= limit) {
       return { errno: 'EFAULT', rule: 'A.2#12', message: `memslot end ${hex(end)} beyond the IPA size (${this.machine.ipaBits} bits)` };
     }
@@ -1167,7 +1176,10 @@ class Checker {
       }
       case 'memslot.move': {
         const old = this.slots.get(values.get('slot') ?? -1n);
-        if (old) old.gpa = values.get('gpa');
+        if (old) {
+          old.gpa = values.get('gpa');
+          old.end = undefined;
+        }
         return;
       }
       case 'memslot.flags': {

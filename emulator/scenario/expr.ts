@@ -40,10 +40,14 @@ export interface EvalResult {
 }
 
 /** Evaluate an expression. Iterative over binary chains and bounded by the parser's nesting limit; never throws. */
+const NO_PROBLEMS: readonly EvalProblem[] = Object.freeze([]);
+
 export function evaluate(e: Expr, env: EvalEnv): EvalResult {
+  // the common cases without allocating: a literal, a name
+  if (e.kind === 'number' && e.value !== null) return { value: e.value, problems: NO_PROBLEMS };
   const problems: EvalProblem[] = [];
   const value = evalNode(e, env, problems);
-  return { value, problems };
+  return { value, problems: problems.length ? problems : NO_PROBLEMS };
 }
 
 function evalNode(e: Expr, env: EvalEnv, problems: EvalProblem[]): bigint | undefined {
