@@ -94,8 +94,10 @@ export interface CheckInfo {
   readonly labelDefinitions: ReadonlyMap<string, Range>;
   /** guest block base IPAs, in block order (undefined when not evaluable) */
   readonly guestBases: readonly (bigint | undefined)[];
-  /** the assembled guest program, when the assembler is available */
+  /** the assembled guest program, when the assembler is available (its own 1-based line numbers) */
   readonly program?: AssembledProgram;
+  /** every assembled guest statement: 0-based file line, address, size in bytes, block index (debugger line <-> PC) */
+  readonly guestCode: readonly { readonly line: number; readonly addr: bigint; readonly size: number; readonly block: number }[];
   readonly memslots: readonly MemslotDeclaration[];
   readonly pgtables: ReadonlyMap<string, Range>;
   readonly statements: readonly ResolvedStatement[];
@@ -181,6 +183,7 @@ class Checker {
   private readonly labelDefs = new Map<string, Range>();
   private labels = new Map<string, bigint>();
   private program: AssembledProgram | undefined;
+  private guestCode: CheckInfo['guestCode'] = [];
   private guestBases: (bigint | undefined)[] = [];
   /** [start, end) of each guest block, when the assembler gave sizes */
   private guestExtents: ({ start: bigint; end: bigint; block: GuestBlock } | undefined)[] = [];
@@ -215,6 +218,7 @@ class Checker {
       labelDefinitions: this.labelDefs,
       guestBases: this.guestBases,
       program: this.program,
+      guestCode: this.guestCode,
       memslots: this.memslotDecls,
       pgtables: this.pgtables,
       statements: this.resolved,
@@ -309,7 +313,7 @@ class Checker {
             else m.vcpus = Number(num);
           }
           break;
-        case 'memlock': m.memlock = num ?? null; break;
+        case 'memlock': m.memlock = word === 'unlimited' ? null : num ?? null; break;
         case 'spe_irq':
           if (num !== undefined) {
             if (num > 0xffff_ffffn) this.diags.error(e.value.range, 'spe_irq does not fit the u32 INTID', 'range');
@@ -444,6 +448,7 @@ class Checker {
       if (fl) this.diags.error(range, `${this.flavour.name} does not have the symbol '${sym}' (only ${fl.join(', ')})`, 'flavour');
       else this.diags.error(range, d.message, 'assemble');
     }
+    this.guestCode = prog.lines.map((l) => ({ line: l.line - base, addr: l.addr, size: l.size, block: l.block }));
     for (const l of prog.lines) {
       const ext = this.guestExtents[l.block];
       const end = l.addr + BigInt(l.size);

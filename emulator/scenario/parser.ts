@@ -30,6 +30,8 @@ export const MAX_DEPTH = 256;
 
 const PREC: { readonly [op: string]: number } = { '|': 1, '^': 2, '&': 3, '<<': 4, '>>': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6 };
 const AND_PREC = 3;
+/** words that start a top-level item (a host block that meets one was not closed) */
+const TOP_LEVEL_STARTS: ReadonlySet<string> = new Set(['scenario', 'const', 'machine', 'guest', 'host']);
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const RULE_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.#-]*$/;
 
@@ -313,7 +315,10 @@ class Parser {
     const v = this.tok;
     if (v.kind === 'newline' || v.kind === 'eof' || this.isPunct(v, '}')) this.fail(`machine key '${k.text}' needs a value`, v);
     let value: MachineEntry['value'];
-    if (spec.value === 'expr') {
+    if (spec.key === 'memlock' && v.kind === 'ident' && v.text === 'unlimited') {
+      this.advance();
+      value = { kind: 'word', role: spec.key, word: this.word(v), range: v.range };
+    } else if (spec.value === 'expr') {
       const expr = this.parseExpr(0, 0);
       value = { kind: 'expr', role: spec.key, expr, range: expr.range };
     } else if (spec.value === 'name') {
@@ -365,6 +370,11 @@ class Parser {
       if (this.isPunct(t, '}')) {
         this.advance();
         return { kind: 'host', keyword: kw, statements, range: span(kw.range, t.range) };
+      }
+      if (t.kind === 'ident' && TOP_LEVEL_STARTS.has(t.text) && !FORMS_BY_KEYWORD.has(t.text)) {
+        // `guest at …` / `machine {` inside host: the host block was not closed; stop here so the item parses
+        this.diags.error(kw.range, "host block is not closed: missing '}'", 'syntax');
+        return { kind: 'host', keyword: kw, statements, range: span(kw.range, this.prev().range) };
       }
       this.compact();
       const s = this.parseStatement();

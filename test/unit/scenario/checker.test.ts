@@ -323,3 +323,9 @@ test('CheckInfo: machine defaults, constants, memslots, resolved statement value
   assert.equal(r.info.lookup('PSCI_CPU_ON'), 0xC400_0003n);
   assert.equal(r.info.lookup('PMBSR_S'), 1n << 17n);
 });
+
+test('CheckInfo.guestCode maps 0-based file lines to guest addresses (debugger)', () => {
+  const r = analyse('guest at 0x4000_0000 {\n    nop\nx:  b x\n}\n');
+  assert.deepEqual(r.info.guestCode.map((g) => [g.line, g.addr, g.size]), [[1, 0x4000_0000n, 4], [2, 0x4000_0004n, 4]]);
+  assert.equal(analyse('machine { memlock unlimited }\n').info.machine.memlock, null);
+});

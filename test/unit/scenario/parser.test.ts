@@ -210,3 +210,17 @@ test('Deep nesting is bounded with a diagnostic, not a stack overflow', () => {
   const r = parse(deep);
   assert.equal(r.diagnostics.filter((d) => d.code === 'depth').length, 3);
 });
+
+test('Recovery: an unclosed host block stops at the next top-level item, which still parses', () => {
+  const r = parse('host {\n    memslot 0 gpa=0 size=4K\nguest at 0x1000 {\n    nop\n}\n');
+  assert.deepEqual(r.diagnostics.map((d) => [d.range.start.line, d.message]), [[0, "host block is not closed: missing '}'"]]);
+  assert.equal(r.ast.guests.length, 1);
+  assert.equal(r.ast.host!.statements.length, 1);
+});
+
+test('machine { memlock unlimited } is the default written out', () => {
+  const r = parse('machine { memlock unlimited }\n');
+  assert.deepEqual(r.diagnostics, []);
+  const v = r.ast.machine!.entries[0].value;
+  assert.equal(v.kind === 'word' ? v.word.text : '', 'unlimited');
+});
