@@ -239,7 +239,8 @@ class Parser {
   }
 
   private expectLineEnd(): void {
-    if (!this.atLineEnd()) {
+    // (an unclosed block stops at the start of the next item's line: nothing to check then)
+    if (!this.atLineEnd() && this.prev().kind !== 'newline') {
       const t = this.tok;
       this.lexError(t);
       this.fail(`expected end of line, found ${this.describe(t)}`, t);
