@@ -17,7 +17,7 @@ import type { CpuMemoryPort, InstructionSampler, IrqSource, RetiredOp, SysregDev
 import {
   abortEsr, EC_BRK64, EC_DABT_CUR, EC_DABT_LOW, EC_HVC64, EC_IABT_CUR, EC_IABT_LOW, EC_PC_ALIGN, EC_SMC64,
   EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, VEC_CUR_SP0, VEC_CUR_SPX, VEC_IRQ,
-  VEC_LOWER_A64, VEC_SYNC, vectorName, type AccessSyndrome,
+  VEC_LOWER_A64, VEC_SERROR, VEC_SYNC, vectorName, type AccessSyndrome,
   ACC_ALIGN, ACC_CM, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SRT, ACC_SSE, ACC_AR,
 } from './exceptions';
 import { decodeExec, type Exec } from './interp';
@@ -118,9 +118,10 @@ export interface CpuSnapshot {
   readonly exclHi: number;
   readonly callStack: { lo: number; hi: number; rlo: number; rhi: number }[];
   readonly pendingStop: CpuExit | null;
+  readonly pendingSError: bigint | null;
 }
 
-interface Drainable { drain?(): void }
+interface Drainable { drain?(): void; psbCsync?(): void }
 
 export class Cpu implements GuestCpu {
   readonly index: number;
@@ -163,6 +164,8 @@ export class Cpu implements GuestCpu {
 
   waiting = false;
   private pendingStop: CpuExit | null = null;
+  /** VSESR_EL2 of a pending virtual SError, or null */
+  private pendingSError: bigint | null = null;
 
   // ---- TLB ----
   private readonly tlbVpn = new Float64Array(TLB_SIZE).fill(-1);
@@ -279,6 +282,7 @@ export class Cpu implements GuestCpu {
     this.exclPa = -1;
     this.waiting = false;
     this.pendingStop = null;
+    this.pendingSError = null;
     this.calls.length = 0;
     this.configChanged();
   }
@@ -374,7 +378,7 @@ export class Cpu implements GuestCpu {
       pcLo: this.pcLo, pcHi: this.pcHi, nzcv: (this.nf << 3) | (this.zf << 2) | (this.cf << 1) | this.vf,
       el: this.el, spsel: this.spsel, daif: this.daif, sysregs: this.sys.snapshot(), ticks: this.ticks, waiting: this.waiting,
       exclPa: this.exclPa, exclSize: this.exclSize, exclLo: this.exclLo, exclHi: this.exclHi,
-      callStack: this.calls.map((f) => ({ ...f })), pendingStop: this.pendingStop,
+      callStack: this.calls.map((f) => ({ ...f })), pendingStop: this.pendingStop, pendingSError: this.pendingSError,
     };
   }
 
@@ -389,6 +393,7 @@ export class Cpu implements GuestCpu {
     this.calls.length = 0;
     for (const f of s.callStack) this.calls.push({ ...f });
     this.pendingStop = s.pendingStop;
+    this.pendingSError = s.pendingSError;
     this.codePages.clear();
     this.configChanged();
   }
@@ -402,7 +407,7 @@ export class Cpu implements GuestCpu {
     this.exit = null;
     if (this.waiting) {
       // WFI wakes on a pending interrupt whatever PSTATE.I says; otherwise the whole budget is idle ticks
-      if (this.irqSource !== null && this.irqSource.irqPending()) this.waiting = false;
+      if (this.pendingSError !== null || (this.irqSource !== null && this.irqSource.irqPending())) this.waiting = false;
       else { this.ticks += budget; return { kind: 'wfi' }; }
     }
     let done = 0;
@@ -411,6 +416,7 @@ export class Cpu implements GuestCpu {
     for (;;) {
       try {
         while (done < budget) {
+          if (this.pendingSError !== null && (this.daif & 4) === 0) this.takeSError();
           if ((this.daif & 2) === 0 && this.irqSource !== null && this.irqSource.irqPending()) this.takeIrq();
           if (this.bpLo.size !== 0 && !first && this.bpLo.has(this.pcLo) && this.bpPcs.has(this.getPc())) {
             return { kind: 'stop', reason: 'instruction breakpoint' };
@@ -756,6 +762,13 @@ export class Cpu implements GuestCpu {
     throw UNWIND;
   }
 
+  private takeSError(): void {
+    const esr = BigInt((((0x2f << 26) | (1 << 25)) >>> 0)) | (this.pendingSError! & 0x1ff_ffffn);
+    this.pendingSError = null;
+    this.waiting = false;
+    if (this.enterEl1(VEC_SERROR, esr, undefined, this.pcLo, this.pcHi, 'injected', true)) throw UNWIND;
+  }
+
   private takeIrq(): void {
     this.waiting = false;
     this.enterEl1(VEC_IRQ, 0n, undefined, this.pcLo, this.pcHi, 'architectural', false);
@@ -776,7 +789,7 @@ export class Cpu implements GuestCpu {
     const base = this.el === 0 ? VEC_LOWER_A64 : this.spsel === 0 ? VEC_CUR_SP0 : VEC_CUR_SPX;
     this.sys.set('SPSR_EL1', this.getPstate());
     this.sys.set('ELR_EL1', elr);
-    if (kind === VEC_SYNC) this.sys.set('ESR_EL1', esr);
+    if (kind === VEC_SYNC || kind === VEC_SERROR) this.sys.set('ESR_EL1', esr);
     if (far !== undefined) this.sys.set('FAR_EL1', far);
     this.switchMode(1, 1);
     this.daif = 0xf;
@@ -872,7 +885,22 @@ export class Cpu implements GuestCpu {
 
   /** PSB CSYNC: the profiling unit drains its pending records */
   psbCsync(): void {
-    (this.sampler as (InstructionSampler & Drainable) | null)?.drain?.();
+    const s = this.sampler as (InstructionSampler & Drainable) | null;
+    if (s === null) return;
+    if (s.drain) s.drain(); else if (s.psbCsync) s.psbCsync();
+  }
+
+  /** Let `ticks` pass without executing (a powered-off vcpu inside KVM_RUN: kvm/run.ts RunnableCpu). */
+  idle(ticks: number): void {
+    this.ticks += ticks;
+  }
+
+  /**
+   * HCR_EL2.VSE: a virtual SError is pending with VSESR_EL2 = vsesr; taken (vector +0x180, ESR_EL1 = EC 0x2F with
+   * ISS = VSESR_EL2[24:0]) before the next instruction once PSTATE.A is 0 (kvm/run.ts RunnableCpu).
+   */
+  pendSError(vsesr: bigint): void {
+    this.pendingSError = vsesr;
   }
 
   // ---- shadow call stack ----

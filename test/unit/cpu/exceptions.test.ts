@@ -203,3 +203,34 @@ test('PC alignment fault: branching to a misaligned address gives EC 0x22 with F
   assert.equal(r.cpu.getSysreg('FAR_EL1'), 0x2002n);
   assert.equal(r.cpu.getSysreg('ELR_EL1'), 0x2002n);
 });
+
+test('C.4#1 pending virtual SError: taken once PSTATE.A=0 at VBAR+0x380 (EL1h) with EC 0x2F and VSESR ISS', () => {
+  const r = rig('nop\nmsr daifclr, #4\nnop\nnop');
+  r.cpu.setSysreg('VBAR_EL1', VBAR);
+  r.load(Number(VBAR) + 0x380, [0xd503201f]);
+  r.cpu.pendSError(1n << 24n);
+  r.run(2);
+  assert.equal(r.cpu.getPc(), BigInt(CODE + 8), 'masked by PSTATE.A');
+  r.run(1);
+  assert.equal(r.cpu.getSysreg('ESR_EL1'), (0x2fn << 26n) | (1n << 25n) | (1n << 24n));
+  assert.equal(r.cpu.getSysreg('ELR_EL1'), BigInt(CODE + 8));
+  assert.equal(r.cpu.getPc(), VBAR + 0x384n);
+  const ev = r.events.last('guest-exception')!;
+  assert.equal(ev.fields.vector, 'serror');
+  assert.equal(ev.fields.cause, 'injected');
+});
+
+test('guest_exceptions stop: a virtual SError stops the run instead of being taken', () => {
+  const r = rig('msr daifclr, #4\nnop', { stop: true });
+  r.cpu.pendSError(0n);
+  const e = r.run();
+  assert.equal(e.kind, 'guest-exception');
+  if (e.kind === 'guest-exception') assert.equal(e.vector, 'serror');
+});
+
+test('idle(ticks) advances the counter without executing', () => {
+  const r = rig('nop');
+  r.cpu.idle(500);
+  assert.equal(r.cpu.ticks, 500);
+  assert.equal(r.cpu.getPc(), BigInt(CODE));
+});
