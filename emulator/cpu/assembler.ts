@@ -687,7 +687,8 @@ function movImmediate(rd: RegOp, value: bigint): Insn {
     const n = wide(~v & mask);
     if (n) return build('MOVN', { sf, rd: rd.n, imm: n.imm, shiftAmount: n.shift });
   }
-  if (encodeBitMask(v, width)) return build('ORR_IMM', { sf, rd: rd.n, rn: 31, bimm: v });
+  // ORR writes SP for register 31, so `mov xzr, #bitmask` has no encoding
+  if (!rd.zr && encodeBitMask(v, width)) return build('ORR_IMM', { sf, rd: rd.n, rn: 31, bimm: v });
   throw new EncodeError(`cannot move 0x${v.toString(16)} in one instruction (use movz/movk or ldr =)`);
 }
 
@@ -743,7 +744,8 @@ function addSub(o: Operands, name: string, sub: boolean, setFlags: boolean, comp
       imm = -imm;
       isSub = !isSub;
     }
-    if (shiftAmount === 0 && imm > 4095n && (imm & 0xfffn) === 0n && imm <= 0xfff000n) shiftAmount = 12;
+    const explicitShift = o.ops.length > third + 1;
+    if (!explicitShift && imm > 4095n && (imm & 0xfffn) === 0n && imm <= 0xfff000n) shiftAmount = 12;
     const lim = shiftAmount === 12 ? 0xfff000n : 4095n;
     if (imm < 0n || imm > lim || (shiftAmount === 12 && (imm & 0xfffn) !== 0n))
       throw new AsmError(`immediate ${fmtSigned(imm)} out of range for ${name} (0..4095, optionally shifted left by 12)`, toks[0]!.start, lastOf(toks).end);
@@ -770,15 +772,20 @@ function addSub(o: Operands, name: string, sub: boolean, setFlags: boolean, comp
     } else if (extOp) {
       if (!(rn.sp || rdSp)) throw opError(extOp, o.st, 'an extend (uxtb, uxth, uxtw, uxtx, sxtb, sxth, sxtw, sxtx)');
       amount = o.shift(third + 1, ['LSL'])!.amount;
-      extend = sf ? 'UXTX' : 'UXTW';
-    } else extend = sf ? (rm.x ? 'UXTX' : 'UXTW') : 'UXTW';
+      extend = sf && rm.x ? 'UXTX' : 'UXTW'; // GAS: `lsl` with a W index means uxtw
+    } else {
+      // a W index on a 64-bit add needs an explicit extend unless SP is involved (GAS "missing extend operator")
+      if (sf && !rm.x && !(rn.sp || rdSp)) throw opError(o.op(third), o.st, `an x register, or an extend after the w register`);
+      extend = sf ? (rm.x ? 'UXTX' : 'UXTW') : 'UXTW';
+    }
     if (amount > 4) throw opError(extOp!, o.st, 'an extend shift amount in [0, 4]');
-    const xExt = extend === 'UXTX' || extend === 'SXTX';
-    if (sf && rm.x !== xExt) throw opError(o.op(third), o.st, `a ${xExt ? 'x' : 'w'} register for ${extend.toLowerCase()}`);
+    // GAS takes either register width with an explicit extend (the field is just the register number)
     if (!sf && rm.x) throw opError(o.op(third), o.st, 'a w register');
     return build(sub ? 'SUB_EREG' : 'ADD_EREG', { sf, setFlags, rd: rd.n, rn: rn.n, rm: rm.n, extend, shiftAmount: amount });
   }
   if (rm.x !== sf) throw opError(o.op(third), o.st, `a ${sf ? 'x' : 'w'} register`);
+  if (!compare) slotCheck(o, 0, rd, false);
+  slotCheck(o, first, rn, false);
   const s = o.shift(third + 1, ['LSL', 'LSR', 'ASR']) ?? { shift: 'LSL' as Shift, amount: 0 };
   if (s.amount >= (sf ? 64 : 32)) throw opError(o.op(third + 1), o.st, `a shift amount below ${sf ? 64 : 32}`);
   return build(sub ? 'SUB_SREG' : 'ADD_SREG', { sf, setFlags, rd: rd.n, rn: rn.n, rm: rm.n, shift: s.shift, shiftAmount: s.amount });
@@ -837,7 +844,11 @@ function buildInsn(o: Operands, name: string, ctx: Ctx): Insn {
       if (o.isReg(1)) {
         const rm = parseReg(o.op(1)[0])!;
         if (rm.x !== rd.x) throw opError(o.op(1), o.st, `a ${rd.x ? 'x' : 'w'} register`);
-        if (rd.sp || rm.sp) return build('ADD_IMM', { sf: rd.x, rd: rd.n, rn: rm.n, imm: 0 });
+        if (rd.sp || rm.sp) {
+          // `mov sp, xzr` has no encoding (31 would mean SP in ADD): GAS refuses it too
+          if (rd.zr || rm.zr) throw opError(o.op(rd.zr ? 0 : 1), o.st, `a register other than ${rd.x ? 'xzr' : 'wzr'} when moving to or from sp`);
+          return build('ADD_IMM', { sf: rd.x, rd: rd.n, rn: rm.n, imm: 0 });
+        }
         return build('ORR_SREG', { sf: rd.x, rd: rd.n, rn: 31, rm: rm.n });
       }
       return movImmediate(rd, fitWidth(o, 1, rd.x));
@@ -962,7 +973,8 @@ function buildInsn(o: Operands, name: string, ctx: Ctx): Insn {
     case 'uxtb':
     case 'uxth': {
       o.count(2);
-      const rd = o.reg(0, name === 'sxtw' ? { x: true } : name.startsWith('u') ? { x: false } : {});
+      const rd = o.reg(0, name === 'sxtw' ? { x: true } : {});
+      if (name.startsWith('u')) rd.x = false; // GAS assembles `uxth x0, w1` as the W form (the same result)
       const rn = o.reg(1, { x: false });
       const imms = name.endsWith('b') ? 7 : name.endsWith('h') ? 15 : 31;
       return build(name.startsWith('s') ? 'SBFM' : 'UBFM', { sf: rd.x, rd: rd.n, rn: rn.n, immr: 0, imms });
@@ -1119,7 +1131,7 @@ function buildInsn(o: Operands, name: string, ctx: Ctx): Insn {
       o.count(2);
       const target = o.ident(0, 'a system register or PSTATE field');
       const pstate = { daifset: 'DAIFSET', daifclr: 'DAIFCLR', spsel: 'SPSEL', uao: 'UAO', pan: 'PAN' }[target];
-      if (pstate && !o.isReg(1)) return build('MSR_IMM', { pstate, imm: o.immRange(1, 0, 15) });
+      if (pstate && !o.isReg(1)) return build('MSR_IMM', { pstate, imm: o.immRange(1, 0, pstate.startsWith('DAIF') ? 15 : 1) });
       const sys = lookupSysreg(target);
       if (!sys) throw new AsmError(`unknown system register '${o.op(0)[0]!.text}'`, o.op(0)[0]!.start, o.op(0)[0]!.end);
       const rt = o.reg(1, { x: true });
