@@ -8,8 +8,6 @@ import type { CheckInfo, MachineConfig } from './checker';
 import type { Diagnostic } from './diagnostics';
 import { evaluate, type EvalEnv } from './expr';
 import { assembleProgram, type AsmResult } from '../cpu/assembler';
-import { predefinedSymbols } from '../arch/smccc';
-import { speFieldSymbols } from '../arch/sysregs';
 import { getFlavour, type Flavour, type FlavourName } from '../kvm/flavours';
 import { Board, type BoardConfig } from '../board';
 import { EventLog } from '../events';
@@ -53,44 +51,23 @@ function rangeDiag(range: Range, message: string, code = 'load'): Diagnostic {
   return { range, severity: 'error', message, code } as Diagnostic;
 }
 
-/** Names known to every expression: constants, labels, predefined symbols of the flavour, SPE field masks, cap names. */
+/**
+ * Names at run time: what the checker resolved (constants, labels, predefined symbols of the flavour, SPE field
+ * masks), plus cap names for `enable_cap`/`check_extension`, plus `hva(ID)` / `pa(ID)` once memslots exist.
+ */
 export class SymbolTable {
-  private readonly consts = new Map<string, Expr>();
-  private readonly constValues = new Map<string, bigint | undefined>();
-  private readonly resolving = new Set<string>();
-  readonly fixed = new Map<string, bigint>();
-  labels = new Map<string, bigint>();
+  private readonly caps = new Map<string, bigint>();
   /** hva(ID) / pa(ID) at run time */
   memslotAddr?: (fn: 'hva' | 'pa', slot: bigint) => bigint | undefined;
 
-  constructor(script: Script, flavour: Flavour) {
-    for (const c of script.consts) this.consts.set(c.name.text, c.value);
-    for (const [k, v] of predefinedSymbols(flavour)) this.fixed.set(k, v);
-    for (const [k, v] of speFieldSymbols()) this.fixed.set(k, v);
-    for (const [k, v] of Object.entries(flavour.caps)) this.fixed.set(k, BigInt(v));
+  constructor(private readonly info: CheckInfo, flavour: Flavour) {
+    for (const [k, v] of Object.entries(flavour.caps)) this.caps.set(k, BigInt(v));
   }
 
-  lookup = (name: string): bigint | undefined => {
-    const label = this.labels.get(name);
-    if (label !== undefined) return label;
-    if (this.consts.has(name)) {
-      if (this.constValues.has(name)) return this.constValues.get(name);
-      if (this.resolving.has(name)) return undefined; // a cycle: the checker reports it
-      this.resolving.add(name);
-      const v = evaluate(this.consts.get(name)!, this.env).value;
-      this.resolving.delete(name);
-      this.constValues.set(name, v);
-      return v;
-    }
-    return this.fixed.get(name);
-  };
+  lookup = (name: string): bigint | undefined => this.info.lookup(name) ?? this.caps.get(name);
 
   readonly env: EvalEnv = {
-    lookup: (name) => {
-      const v = this.lookup(name);
-      if (v !== undefined) return v;
-      return this.consts.has(name) || this.labels.has(name) || this.fixed.has(name) ? undefined : 'undefined';
-    },
+    lookup: (name) => this.lookup(name) ?? 'undefined',
     hva: (slot) => this.memslotAddr?.('hva', slot),
     pa: (slot) => this.memslotAddr?.('pa', slot),
   };
@@ -128,14 +105,15 @@ function machineSettings(script: Script, m: MachineConfig): MachineSettings {
 }
 
 /** Assemble every guest block (labels are global; the symbols are constants and predefined names). */
-export function assembleGuests(guests: readonly GuestBlock[], symbols: SymbolTable): { program: AsmResult; diagnostics: Diagnostic[] } {
+export function assembleGuests(guests: readonly GuestBlock[], symbols: SymbolTable, info: CheckInfo): { program: AsmResult; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const inputs = guests.map((g) => {
     const base = symbols.value(g.at);
     if (typeof base === 'string') diagnostics.push(rangeDiag(g.at.range, `guest at: ${base}`));
     return { base: typeof base === 'bigint' ? base : 0n, source: g.source, line: g.sourceStart.line + 1, col: g.sourceStart.col + 1 };
   });
-  const program = assembleProgram(inputs, (name) => symbols.lookup(name));
+  // labels are the assembler's own (the checker's lookup knows them too, from its own assembly)
+  const program = assembleProgram(inputs, (name) => (info.labels.has(name) ? undefined : symbols.lookup(name)));
   for (const d of program.diagnostics) {
     diagnostics.push(rangeDiag({
       start: { line: d.line - 1, col: d.col - 1, offset: 0 },
@@ -148,11 +126,10 @@ export function assembleGuests(guests: readonly GuestBlock[], symbols: SymbolTab
 export function loadScenario(script: Script, info: CheckInfo, opts: LoadOptions = {}): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const settings = machineSettings(script, info.machine);
-  const symbols = new SymbolTable(script, settings.flavour);
-  const { program, diagnostics: asmDiags } = assembleGuests(script.guests, symbols);
+  const symbols = new SymbolTable(info, settings.flavour);
+  const { program, diagnostics: asmDiags } = assembleGuests(script.guests, symbols, info);
   diagnostics.push(...asmDiags);
   if (diagnostics.length > 0) return { ok: false, diagnostics };
-  symbols.labels = program.labels;
 
   const events = new EventLog();
   events.line = settings.machineLine + 1;
