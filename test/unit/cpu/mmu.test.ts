@@ -181,3 +181,50 @@ newinsn: movz x0, #2`);
   assert.equal(r.run().kind, 'hvc');
   assert.equal(r.cpu.getX(0), 2n);
 });
+
+test('dc zva on Normal memory zeroes the 64-byte block containing the address (DCZID_EL0.BS=4)', () => {
+  const { r } = mmuRig('dc zva, x1\nhvc #0', (s1, r) => {
+    s1.map(0x4000_0000, 0x30000, 4096);
+    r.mem.fill(0x30000, 256, 0xaa);
+  });
+  r.cpu.setX(1, 0x4000_0047n);
+  assert.equal(r.run().kind, 'hvc');
+  assert.equal(r.mem.read8(0x3003f), 0xaa);
+  for (let a = 0x30040; a < 0x30080; a++) assert.equal(r.mem.read8(a), 0, `byte ${a.toString(16)}`);
+  assert.equal(r.mem.read8(0x30080), 0xaa);
+});
+
+test('dc zva on a Device stage 1 mapping takes an alignment fault', () => {
+  const { r } = mmuRig('dc zva, x1\nhvc #0', (s1) => s1.map(0x4000_0000, 0x30000, 4096, { attr: 1 }));
+  r.cpu.setX(1, 0x4000_0000n);
+  r.run(1);
+  assert.equal(r.cpu.getSysreg('ESR_EL1') & 0x3fn, 0x21n);
+});
+
+test('Device stage 1 memory: unaligned loads fault, aligned ones work', () => {
+  const { r } = mmuRig('ldr w0, [x1]\nldr w0, [x1, #2]\nhvc #0', (s1) => s1.map(0x4000_0000, 0x30000, 4096, { attr: 1 }));
+  r.cpu.setX(1, 0x4000_0000n);
+  r.run(2);
+  assert.equal(r.cpu.getSysreg('ESR_EL1') & 0x3fn, 0x21n);
+  assert.equal(r.cpu.getSysreg('ELR_EL1'), BigInt(CODE + 4));
+});
+
+test('WXN and implicit PXN: EL1 cannot execute EL0-writable memory', () => {
+  const { r } = mmuRig('br x1', (s1) => s1.map(0x6000_0000, 0x30000, 4096, { ap: 1 }));
+  r.cpu.setX(1, 0x6000_0000n);
+  r.run(2);
+  assert.equal(r.cpu.getSysreg('ESR_EL1') >> 26n, 0x21n);
+  assert.equal(r.cpu.getSysreg('ESR_EL1') & 0x3fn, 0x0fn);
+});
+
+test('stage 2 faults on the final IPA with the MMU on: translation fault reported with the stage 1 VA', () => {
+  const { r } = mmuRig('ldr x0, [x1]\nhvc #0', (s1) => s1.map(0x4000_0000, 0x0900_0000, 4096));
+  r.cpu.setX(1, 0x4000_0008n);
+  const e = r.run();
+  assert.equal(e.kind, 'dabt');
+  if (e.kind === 'dabt') {
+    assert.equal(e.far, 0x4000_0008n);
+    assert.equal(e.hpfar, 0x9000n << 4n);
+    assert.equal((e.esr >> 24n) & 1n, 1n, 'ISV');
+  }
+});
