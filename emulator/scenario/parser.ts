@@ -404,13 +404,17 @@ class Parser {
     }
     const bodyStart = this.i;
     let best: Fail | undefined;
-    for (const form of forms) {
+    // Forms whose fixed words are absent from the line are not attempted (attempts that fail cost a throw);
+    // when that leaves none, every form is attempted so the diagnostic points at the real mistake.
+    let candidates: readonly FormSpec[] = forms;
+    if (forms.length > 1) {
+      const words = this.statementWords();
+      const kept = forms.filter((f) => !this.quickReject(f) && fixedWordsPresent(f, words));
       this.i = bodyStart;
-      const quick = this.quickReject(form);
-      if (quick) {
-        if (!best || quick.at > best.at) best = quick;
-        continue;
-      }
+      if (kept.length > 0) candidates = kept;
+    }
+    for (const form of candidates) {
+      this.i = bodyStart;
       try {
         const args: Arg[] = [];
         this.matchParts(form.parts, args, 0);
@@ -437,6 +441,20 @@ class Parser {
     this.diags.error(f.tok.range, messageOf(f), f.code);
     this.skipStatement();
     return { kind: 'statement', keyword, form: '', args: [], range: span(keyword.range, this.prev().range) };
+  }
+
+  /** the identifiers from here to the end of the line (a statement's words, for choosing forms) */
+  private statementWords(): Set<string> {
+    const out = new Set<string>();
+    const start = this.i;
+    for (let k = 0; ; k++) {
+      const t = this.peek(k);
+      if (t.kind === 'newline' || t.kind === 'eof') break;
+      if (t.kind === 'ident') out.add(t.text);
+      if (k > 10_000) break;
+    }
+    this.i = start;
+    return out;
   }
 
   /**
@@ -484,7 +502,8 @@ class Parser {
     for (; k < parts.length; k++) {
       const p = parts[k];
       if (p.t === 'opt') {
-        // try the group present (and the rest after it), then absent
+        // try the group present (and the rest after it), then absent; skip the attempt when it cannot start here
+        if (!canStart(p.parts[0], this.tok)) continue;
         const save = this.i;
         const n = args.length;
         try {
@@ -808,6 +827,27 @@ class Parser {
     }
     this.fail(`expected an expression, found ${this.describe(t)}`, t);
   }
+}
+
+/** can this part begin with token t? (false only when an attempt would fail at t) */
+function canStart(p: PartSpec, t: Token): boolean {
+  switch (p.t) {
+    case 'name': return t.kind === 'ident';
+    case 'word': case 'wordseq': return t.kind === 'ident' && p.words.includes(t.text);
+    case 'punct': return t.kind === 'punct' && t.text === p.text;
+    case 'compare': return t.kind === 'punct' && (p.ops as readonly string[]).includes(t.text);
+    case 'string': return t.kind === 'string';
+    case 'list': return t.kind === 'punct' && t.text === '[';
+    default: return true;
+  }
+}
+
+/** every non-optional fixed word part of the form has one of its words on the line */
+function fixedWordsPresent(f: FormSpec, words: ReadonlySet<string>): boolean {
+  for (const p of f.parts) {
+    if (p.t === 'word' && !p.words.some((w) => words.has(w))) return false;
+  }
+  return true;
 }
 
 /** Split a guest block body into its non-blank lines, with ranges, labels and mnemonics. */
