@@ -552,15 +552,38 @@ export class Cpu implements GuestCpu {
   /** Load `size` (1,2,4,8) bytes; result in mlo (and mhi for 8). */
   load(lo: number, hi: number, size: number, acc: number): void {
     const off = lo & 0xfff;
-    let pa: number;
     if (off + size <= PAGE) {
-      pa = this.xlate(lo, hi, 0, size, acc);
       const i = ((lo >>> 12) ^ hi) & TLB_MASK;
+      // fast path: TLB hit, readable, a cached live chunk, and no alignment rule that could fire
+      if (this.tlbVpn[i] === hi * 1048576 + (lo >>> 12)) {
+        const perm = this.tlbPerm[i];
+        const ch = this.tlbChunk[i];
+        if ((perm & (P_R1 << this.elShift)) !== 0 && (perm & P_S2DEV) === 0 && ch !== null && this.tlbEpoch[i] === this.mem.epoch &&
+          ((lo & (size - 1)) === 0 || ((perm & P_DEV) === 0 && (acc & ACC_ALIGN) === 0 && !this.alignCheck))) {
+          if (size === 8) {
+            this.mlo = (ch[off] | (ch[off + 1] << 8) | (ch[off + 2] << 16) | (ch[off + 3] << 24)) >>> 0;
+            this.mhi = (ch[off + 4] | (ch[off + 5] << 8) | (ch[off + 6] << 16) | (ch[off + 7] << 24)) >>> 0;
+          } else if (size === 4) {
+            this.mlo = (ch[off] | (ch[off + 1] << 8) | (ch[off + 2] << 16) | (ch[off + 3] << 24)) >>> 0; this.mhi = 0;
+          } else if (size === 2) {
+            this.mlo = ch[off] | (ch[off + 1] << 8); this.mhi = 0;
+          } else {
+            this.mlo = ch[off]; this.mhi = 0;
+          }
+          this.noteAccess(lo, hi, this.tlbIpa[i] + off, this.tlbPa[i] + off, size, false);
+          return;
+        }
+      }
+      const pa = this.xlate(lo, hi, 0, size, acc);
       const perm = this.tlbPerm[i];
       if ((perm & P_S2DEV) !== 0) { this.mlo = 0; this.mhi = 0; }
       else {
+        const cfn = Math.floor(pa / PAGE);
         let ch = this.tlbChunk[i];
-        if (ch === null || this.tlbEpoch[i] !== this.mem.epoch) ch = this.mem.chunkForRead(Math.floor(pa / PAGE));
+        if (ch === null || this.tlbEpoch[i] !== this.mem.epoch) {
+          ch = this.mem.chunkForRead(cfn);
+          if (this.mem.isTouched(cfn)) { this.tlbChunk[i] = ch; this.tlbEpoch[i] = this.mem.epoch; }
+        }
         switch (size) {
           case 1: this.mlo = ch[off]; this.mhi = 0; break;
           case 2: this.mlo = ch[off] | (ch[off + 1] << 8); this.mhi = 0; break;
