@@ -113,6 +113,7 @@ export interface CheckResult {
 const U64 = (1n << 64n) - 1n;
 /** shared by statements without list arguments (never written) */
 const NO_LISTS: Map<string, (bigint | undefined)[]> = new Map();
+const MAX_CONST_CHAIN = 200;
 const MAX_VCPUS = 512; // KVM_MAX_VCPUS on arm64 (5.x)
 const KVM_MEM_MAX_NR_PAGES = (1n << 31n) - 1n; // spec A.2#7
 
@@ -366,6 +367,12 @@ class Checker {
     const d = this.constDecls.get(name)!;
     if (this.constInProgress.has(name)) {
       this.diags.error(d.name.range, `constant '${name}' is defined in terms of itself`, 'undefined-name');
+      this.constValues.set(name, undefined);
+      return undefined;
+    }
+    if (this.constInProgress.size >= MAX_CONST_CHAIN) {
+      // constants defined through constants, deeper than any real scenario: stop before the stack does
+      this.diags.error(d.name.range, `constant '${name}' is defined through more than ${MAX_CONST_CHAIN} other constants`, 'depth');
       this.constValues.set(name, undefined);
       return undefined;
     }

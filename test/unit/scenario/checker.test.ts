@@ -329,3 +329,11 @@ test('CheckInfo.guestCode maps 0-based file lines to guest addresses (debugger)'
   assert.deepEqual(r.info.guestCode.map((g) => [g.line, g.addr, g.size]), [[1, 0x4000_0000n, 4], [2, 0x4000_0004n, 4]]);
   assert.equal(analyse('machine { memlock unlimited }\n').info.machine.memlock, null);
 });
+
+test('Constants chained 20,000 deep: a depth diagnostic, not a stack overflow', () => {
+  const lines = Array.from({ length: 20_000 }, (_, k) => `const C${k} = C${k + 1} + 1`);
+  lines.push('const C20000 = 0');
+  const ds = run(lines.join('\n') + '\n');
+  assert.ok(ds.some((d) => d.code === 'depth'));
+  assert.ok(!ds.some((d) => d.code === 'internal'));
+});
