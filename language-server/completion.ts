@@ -202,7 +202,7 @@ function hostItems(prefix: string, a: Analysis | undefined): CompletionItem[] {
   // `key=value` being typed
   const opt = /([A-Za-z_][A-Za-z0-9_]*)=([^\s=]*)$/.exec(trimmed);
   if (opt) return optionValueItems(firstWord, opt[1], trimmed, a);
-  const ws = trimmed.split(/\s+/);
+  const ws = trimmed.trim().split(/\s+/).filter(Boolean);
   const typing = /\S$/.test(prefix);
   const done = typing ? ws.slice(0, -1) : ws; // complete words, the keyword first
   const pos = done.length; // index of the word being typed
