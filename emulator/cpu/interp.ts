@@ -539,7 +539,7 @@ function loadStore(w: number): Exec {
 
 function pair(w: number): Exec {
   const opc = w >>> 30, L = (w >>> 22) & 1, mode = (w >>> 23) & 3;
-  if (opc === 3 || (opc === 1 && L === 0)) return UNDEF;
+  if (opc === 3 || (opc === 1 && (L === 0 || mode === 0))) return UNDEF; // no STGP, no signed LDNP
   const sz = opc === 2 ? 3 : 2, size = 1 << sz;
   const kind = L === 0 ? K_STORE : opc === 1 ? K_LOADS64 : K_LOAD;
   const imm = sext((w >>> 15) & 0x7f, 7) * size;
@@ -618,8 +618,7 @@ function exclusive(w: number): Exec {
       c.lo[s] = ok ? 0 : 1; c.hi[s] = 0;
     };
   }
-  if (o2 === 1 && o1 === 0) { // LDAR/LDLAR/STLR/STLLR: single register, ISV=1 with AR=1
-    if (rt2 !== 31) return UNDEF;
+  if (o2 === 1 && o1 === 0) { // LDAR/LDLAR/STLR/STLLR: single register, ISV=1 with AR=1 (Rs/Rt2 should-be-one, ignored)
     const kind = L === 1 ? K_LOAD : K_STORE;
     const t = kind === K_STORE ? rdZr(rt) : wrZr(rt), acc = accFor(kind, sz, rt, true, true);
     return (c) => transfer(c, kind, size, t, c.lo[n], c.hi[n], acc);
@@ -864,4 +863,9 @@ function dp3(w: number, sf: boolean, rd: number, rn: number, rm: number): Exec {
     case 12: return (c) => sx(c, d, (gx(c, n) * gx(c, m)) >> 64n); // UMULH
     default: return UNDEF;
   }
+}
+
+/** true when the word decoded to UNDEFINED (used to cross-check against the codec's decoder) */
+export function isUndefinedExec(fn: Exec): boolean {
+  return fn === UNDEF;
 }
