@@ -263,7 +263,18 @@ class Parser {
     this.advance();
     if (!this.isPunct(this.tok, '=')) this.fail(`expected '=' after the constant name, found ${this.describe(this.tok)}`);
     this.advance();
-    const value = this.parseExpr(0, 0);
+    let value: Expr;
+    try {
+      value = this.parseExpr(0, 0);
+    } catch (e) {
+      // keep the constant (with an error value) so its uses are not reported as undefined names too
+      if (!this.isFail(e)) throw e;
+      this.diags.error(e.tok.range, messageOf(e), e.code);
+      const from = this.tok;
+      while (!this.atLineEnd()) this.advance();
+      const last = this.prev();
+      value = { kind: 'error', range: { start: from.range.start, end: last.offset >= from.offset ? last.range.end : from.range.start } };
+    }
     return { kind: 'const', keyword: kw, name: this.word(n), value, range: span(kw.range, value.range) };
   }
 

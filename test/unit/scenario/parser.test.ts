@@ -224,3 +224,9 @@ test('machine { memlock unlimited } is the default written out', () => {
   const v = r.ast.machine!.entries[0].value;
   assert.equal(v.kind === 'word' ? v.word.text : '', 'unlimited');
 });
+
+test('Recovery: a constant whose value is broken is still declared (no cascade of undefined names)', () => {
+  const r = parse('const X = 0x1_0000_0000_0000_0000\nconst Y =\nhost {\n    write X u8 Y\n}\n');
+  assert.deepEqual(r.diagnostics.map((d) => d.range.start.line), [0, 1]);
+  assert.deepEqual(r.ast.consts.map((c) => [c.name.text, c.value.kind]), [['X', 'error'], ['Y', 'error']]);
+});
