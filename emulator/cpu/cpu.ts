@@ -876,6 +876,9 @@ export class Cpu implements GuestCpu {
       case 'SP_EL0': return this.getSp(0);
       case 'SP_EL1': return host ? this.getSp(1) : undefined; // SP_EL1 is an EL2 register
       case 'CNTVCT_EL0': case 'CNTPCT_EL0': return BigInt(this.ticks);
+      // TVAL views: the signed 32-bit distance from the counter to CVAL (timer interrupts are not modelled)
+      case 'CNTV_TVAL_EL0': return BigInt.asUintN(32, this.sys.get('CNTV_CVAL_EL0') - BigInt(this.ticks));
+      case 'CNTP_TVAL_EL0': return BigInt.asUintN(32, this.sys.get('CNTP_CVAL_EL0') - BigInt(this.ticks));
       case 'ISR_EL1': return this.irqSource !== null && this.irqSource.irqPending() ? 0x80n : 0n;
       case 'PC': return this.getPc();
       default: {
@@ -897,6 +900,8 @@ export class Cpu implements GuestCpu {
       case 'SP_EL0': this.setSp(0, v); return true;
       case 'SP_EL1': if (!host) return false; this.setSp(1, v); return true;
       case 'PC': if (!host) return false; this.setPc(v); return true;
+      case 'CNTV_TVAL_EL0': this.sys.set('CNTV_CVAL_EL0', BigInt(this.ticks) + BigInt.asIntN(32, v)); return true;
+      case 'CNTP_TVAL_EL0': this.sys.set('CNTP_CVAL_EL0', BigInt(this.ticks) + BigInt.asIntN(32, v)); return true;
       default: {
         if (!host && /_EL2$/.test(n)) return false;
         const ok = host ? this.sys.hostWrite(n, v) : this.sys.write(n, v);

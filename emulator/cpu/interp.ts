@@ -413,7 +413,14 @@ function system(w: number): Exec {
   }
   // MRS / MSR (register)
   const def = sysregByEncoding(op0, op1, crn, crm, op2);
-  if (def === undefined) return UNDEF;
+  if (def === undefined) {
+    // unallocated encodings in the ID register space (op0=3, op1=0, CRn=0, CRm=1..7) read as zero
+    if (L === 1 && op0 === 3 && op1 === 0 && crn === 0 && crm >= 1) {
+      const d = wrZr(rt);
+      return (c) => { if (c.el === 0) c.undefined(); c.lo[d] = 0; c.hi[d] = 0; };
+    }
+    return UNDEF;
+  }
   const name = def.name;
   if (L === 1) {
     if (def.access === 'w') return UNDEF;

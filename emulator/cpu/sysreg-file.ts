@@ -98,7 +98,7 @@ export class SysregFile {
 
   /** Is the name a register this file (or an attached device) answers? */
   has(name: string): boolean {
-    return this.values.has(name) || this.constants.has(name) || this.devices.has(name);
+    return this.values.has(name) || this.constants.has(name) || this.devices.has(name) || /^ID_/.test(name);
   }
 
   isReadOnly(name: string): boolean {
@@ -115,14 +115,18 @@ export class SysregFile {
     if (d !== undefined) return BigInt.asUintN(64, d.read(name));
     const v = this.values.get(name);
     if (v !== undefined) return v;
-    return this.constants.get(name);
+    const c = this.constants.get(name);
+    if (c !== undefined) return c;
+    // the ID register space reads as zero where this CPU has nothing to report (ID_AA64ISAR2_EL1, ZFR0, ...)
+    if (/^ID_/.test(name)) return 0n;
+    return undefined;
   }
 
   /** false: not implemented or read-only from the guest */
   write(name: string, v: bigint): boolean {
     const d = this.devices.get(name);
     if (d !== undefined) { d.write(name, BigInt.asUintN(64, v)); return true; }
-    if (!this.values.has(name)) return false;
+    if (!this.values.has(name)) return false; // includes every read-only register
     this.values.set(name, BigInt.asUintN(64, v));
     return true;
   }

@@ -96,3 +96,11 @@ test('writing SCTLR_EL1 (MMU on/off) takes effect for the next access: the TLB i
   r.run(1);
   assert.equal(r.cpu.getSysreg('ESR_EL1') >> 26n, 0x21n, 'the fetch itself now faults in stage 1');
 });
+
+test('ID register space: unlisted ID registers read as zero; the timer TVAL views follow the counter', () => {
+  const r = exec('mrs x0, s3_0_c0_c7_5\nmrs x1, s3_0_c0_c4_4\nmov x2, #100\nmsr cntv_tval_el0, x2\nnop\nmrs x3, cntv_tval_el0\nmrs x4, cntv_cval_el0\nhvc #0', { 0: 5n, 1: 5n });
+  assert.equal(r.cpu.getX(0), 0n);
+  assert.equal(r.cpu.getX(1), 0n);
+  assert.equal(r.cpu.getX(3), 98n, 'two instructions later');
+  assert.equal(r.cpu.getX(4), 103n, 'written at tick 3');
+});
