@@ -388,7 +388,8 @@ class Checker {
     if (this.labelDefs.has(name)) return this.labels.get(name);
     const p = this.predefined.get(name);
     if (p !== undefined) return p;
-    const s = this.speFields.get(name);
+    // SPE field symbols are REG_FIELD; fields are spelled as in spec E.1 (`PMSFCR_FnE`) or upper case
+    const s = this.speFields.get(name) ?? this.speFields.get(name.toUpperCase());
     if (s !== undefined) return s;
     return 'undefined';
   }

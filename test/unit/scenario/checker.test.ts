@@ -337,3 +337,9 @@ test('Constants chained 20,000 deep: a depth diagnostic, not a stack overflow', 
   assert.ok(ds.some((d) => d.code === 'depth'));
   assert.ok(!ds.some((d) => d.code === 'internal'));
 });
+
+test('SPE field symbols: REG_FIELD masks, field spelled as in spec E.1 or upper case', () => {
+  const r = analyse('const A = PMSFCR_FnE | PMSFCR_FNE | PMBLIMITR_FM | PMSCR_E1SPE\n');
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.info.constants.get('A'), (1n << 3n) | 0x6n | 0x2n);
+});
