@@ -43,45 +43,50 @@ function isDigit(c: number): boolean {
  * Returns the value, or an error message (malformed, or above 2^64-1).
  */
 export function parseNumberText(text: string): { value: bigint } | { error: string } {
-  // fast path: plain decimal digits
-  if (text.length <= 15) {
-    let plain = true;
-    for (let k = 0; k < text.length; k++) {
-      const d = text.charCodeAt(k);
-      if (d < 48 || d > 57) { plain = false; break; }
-    }
-    if (plain) return { value: BigInt(Number(text)) };
-  }
-  let body = text;
-  let mult = 1n;
-  const last = body[body.length - 1];
+  // one pass over the characters (no regexes: numbers are the most common token after names)
+  let k = 0;
   let radix = 10;
-  let digits: string;
-  if (/^0[xX]/.test(body)) {
-    radix = 16;
-    digits = body.slice(2);
-  } else if (/^0[bB]/.test(body)) {
-    radix = 2;
-    digits = body.slice(2);
-  } else {
-    digits = body;
+  if (text.length > 1 && text.charCodeAt(0) === 48) {
+    const p = text.charCodeAt(1) | 0x20;
+    if (p === 120) { radix = 16; k = 2; } // 0x
+    else if (p === 98) { radix = 2; k = 2; } // 0b
   }
+  let end = text.length;
+  let mult = 1n;
   // a size suffix: K M G T are not hex digits, so they are unambiguous in every radix
-  if (last !== undefined && SUFFIX[last] !== undefined && digits.length > 1) {
-    mult = SUFFIX[last];
-    digits = digits.slice(0, -1);
-    body = body.slice(0, -1);
+  const suffix = SUFFIX[text[end - 1]];
+  if (suffix !== undefined && end - 1 > k) {
+    mult = suffix;
+    end--;
   }
-  const ok = radix === 16 ? /^[0-9a-fA-F](_?[0-9a-fA-F])*_?$/ : radix === 2 ? /^[01](_?[01])*_?$/ : /^[0-9](_?[0-9])*_?$/;
-  if (digits.length === 0 || !ok.test(digits) || digits.endsWith('_')) {
-    return { error: `malformed number '${text}'` };
+  let acc = 0;
+  let big: bigint | undefined;
+  let digits = 0;
+  let lastUnderscore = true; // no leading `_`
+  const R = BigInt(radix);
+  for (let i = k; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 95) { // _ between digits only
+      if (lastUnderscore) return { error: `malformed number '${text}'` };
+      lastUnderscore = true;
+      continue;
+    }
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if ((c | 0x20) >= 97 && (c | 0x20) <= 102) d = (c | 0x20) - 87;
+    else d = 99;
+    if (d >= radix) return { error: `malformed number '${text}'` };
+    lastUnderscore = false;
+    digits++;
+    if (big === undefined) {
+      acc = acc * radix + d;
+      if (acc > 2 ** 48) big = BigInt(acc);
+    } else {
+      big = big * R + BigInt(d);
+    }
   }
-  const clean = digits.replace(/_/g, '');
-  let v: bigint;
-  if (radix === 16) v = BigInt('0x' + clean);
-  else if (radix === 2) v = BigInt('0b' + clean);
-  else v = BigInt(clean);
-  v *= mult;
+  if (digits === 0 || lastUnderscore) return { error: `malformed number '${text}'` };
+  const v = (big ?? BigInt(acc)) * mult;
   if (v > U64_MAX) return { error: `number '${text}' is above 2^64-1` };
   return { value: v };
 }

@@ -67,3 +67,16 @@ test('Lexical: 0-based line/col, col in UTF-16 units, unknown characters are err
   assert.deepEqual([t[2].range.start.line, t[2].range.start.col], [1, 2]);
   assert.deepEqual([t[3].range.start.line, t[3].range.start.col], [1, 4]);
 });
+
+test('Lexical: number literals agree with BigInt for random values in every radix, with _ and suffixes', async () => {
+  const fc = (await import('fast-check')).default;
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(2, 10, 16), fc.nat({ max: 5 }), (v, radix, us) => {
+    let digits = v.toString(radix);
+    if (us > 0 && digits.length > us) digits = digits.slice(0, us) + '_' + digits.slice(us);
+    const text = (radix === 16 ? '0x' : radix === 2 ? '0b' : '') + digits;
+    const r = parseNumberText(text);
+    assert.ok('value' in r && r.value === v, text);
+    const k = parseNumberText(`${v % 1000n}K`);
+    assert.ok('value' in k && k.value === (v % 1000n) * 1024n);
+  }), { numRuns: 500 });
+});
