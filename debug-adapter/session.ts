@@ -444,8 +444,11 @@ export class KvmDebugSession extends DebugSession {
     const v = this.threadVcpu(args.threadId);
     if (args.threadId !== HOST_THREAD && v === undefined) { this.sendErrorResponse(response, { id: 3007, format: `no thread ${args.threadId}` }); return; }
     const base = args.threadId * FRAMES_PER_THREAD;
+    const cur = this.exec?.current;
     const hostFrame = (id: number, prefix: string): DebugProtocol.StackFrame => {
-      const op = m.currentOp ?? m.ops[m.ops.length - 1];
+      // a host event stop (a failed ioctl) shows the statement that emitted the event, which has completed
+      const evOp = cur?.event && cur.vcpu === undefined ? m.ops.find((o) => o.range.start.line + 1 === cur.event!.line) : undefined;
+      const op = evOp ?? m.currentOp ?? m.ops[m.ops.length - 1];
       if (!op) return { id, name: `${prefix}(no host statements)`, line: 0, column: 0 };
       return {
         id, name: prefix + op.text, source: this.source(),
