@@ -11,14 +11,14 @@
 // vector) or `exit` holds the CpuExit for KVM (PC still at the faulting instruction).
 
 import type { EventSink } from '../events';
-import type { CpuExit, GuestCpu, Stage2Lookup } from '../kvm/guest';
+import type { CpuExit, GuestCpu, S2Translation, Stage2Lookup } from '../kvm/guest';
 import type { PhysMem } from '../memory/physmem';
 import type { CpuMemoryPort, InstructionSampler, IrqSource, RetiredOp, SysregDevice } from './devices';
 import {
   abortEsr, EC_BRK64, EC_DABT_CUR, EC_DABT_LOW, EC_HVC64, EC_IABT_CUR, EC_IABT_LOW, EC_PC_ALIGN, EC_SMC64,
   EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, VEC_CUR_SP0, VEC_CUR_SPX, VEC_IRQ,
   VEC_LOWER_A64, VEC_SERROR, VEC_SYNC, vectorName, type AccessSyndrome,
-  ACC_ALIGN, ACC_CM, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SRT, ACC_SSE, ACC_AR,
+  ACC_ALIGN, ACC_CM, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SRT, ACC_SSE, ACC_AR, ACC_UNPRIV,
 } from './exceptions';
 import { decodeExec, type Exec } from './interp';
 import {
@@ -92,6 +92,8 @@ export interface RegsSnapshot {
 
 export interface TranslateReport {
   readonly steps: readonly WalkStep[];
+  /** stage 2 result for the output IPA (absent when stage 1 faulted) */
+  readonly s2?: S2Translation;
   readonly ipa?: number;
   readonly pa?: number;
   readonly fault?: Fault;
@@ -335,8 +337,9 @@ export class Cpu implements GuestCpu {
   translate(va: bigint, access: Access = 'read'): TranslateReport {
     const steps: WalkStep[] = [];
     const r = translateFull(this.regime(), va, access, this.el, this.mem, this.stage2, steps);
-    if (r.ok) return { steps, ipa: r.ipa, pa: r.pa };
-    return { steps, ipa: r.ipa, fault: r.fault };
+    if (r.ok) return { steps, s2: r.s2, ipa: r.ipa, pa: r.pa };
+    const s2 = r.ipa !== undefined ? this.stage2.translate(r.ipa) : undefined;
+    return s2 !== undefined ? { steps, s2, ipa: r.ipa, fault: r.fault } : { steps, ipa: r.ipa, fault: r.fault };
   }
 
   /** Debugger: read guest virtual memory through translation (no TLB fill, no faults); undefined if unmapped. */
@@ -520,7 +523,7 @@ export class Cpu implements GuestCpu {
     const vpn = hi * 1048576 + (lo >>> 12);
     if (this.tlbVpn[i] === vpn) {
       const perm = this.tlbPerm[i];
-      const need = (access === 0 ? P_R1 : access === 1 ? P_W1 : P_X1) << this.elShift;
+      const need = (access === 0 ? P_R1 : access === 1 ? P_W1 : P_X1) << ((acc & ACC_UNPRIV) !== 0 ? 3 : this.elShift);
       if ((perm & need) !== 0 && (access === 2 || (perm & P_DEV) === 0 || (lo & (size - 1)) === 0)) {
         return this.tlbPa[i] + (lo & 0xfff);
       }
@@ -530,7 +533,7 @@ export class Cpu implements GuestCpu {
 
   private xlateSlow(lo: number, hi: number, access: number, size: number, acc: number): number {
     const kind: Access = access === 0 ? 'read' : access === 1 ? 'write' : 'exec';
-    const r = translateFull(this.regime(), toBig(lo, hi), kind, this.el, this.mem, this.stage2);
+    const r = translateFull(this.regime(), toBig(lo, hi), kind, (acc & ACC_UNPRIV) !== 0 ? 0 : this.el, this.mem, this.stage2);
     if (!r.ok) this.translationFault(r.fault, lo, hi, access, acc);
     if (access !== 2 && (r.perms & P_DEV) !== 0 && (lo & (size - 1)) !== 0) this.alignmentFault(lo, hi, access === 1, acc);
     this.fill(lo, hi, r);
@@ -558,7 +561,7 @@ export class Cpu implements GuestCpu {
       if (this.tlbVpn[i] === hi * 1048576 + (lo >>> 12)) {
         const perm = this.tlbPerm[i];
         const ch = this.tlbChunk[i];
-        if ((perm & (P_R1 << this.elShift)) !== 0 && (perm & P_S2DEV) === 0 && ch !== null && this.tlbEpoch[i] === this.mem.epoch &&
+        if ((perm & (P_R1 << ((acc & ACC_UNPRIV) !== 0 ? 3 : this.elShift))) !== 0 && (perm & P_S2DEV) === 0 && ch !== null && this.tlbEpoch[i] === this.mem.epoch &&
           ((lo & (size - 1)) === 0 || ((perm & P_DEV) === 0 && (acc & ACC_ALIGN) === 0 && !this.alignCheck))) {
           if (size === 8) {
             this.mlo = (ch[off] | (ch[off + 1] << 8) | (ch[off + 2] << 16) | (ch[off + 3] << 24)) >>> 0;

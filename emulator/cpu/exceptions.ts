@@ -111,3 +111,5 @@ export const ACC_ALIGN = 1 << 9;
 export const ACC_CM = 1 << 10;
 /** SAS (log2 of the access size) at bits [12:11] */
 export const ACC_SAS_SHIFT = 11;
+/** LDTR/STTR: checked with EL0 permissions when executed at EL1 */
+export const ACC_UNPRIV = 1 << 13;

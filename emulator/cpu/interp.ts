@@ -6,7 +6,7 @@
 
 import { decodeBitMask } from './bitmask-imm';
 import type { Cpu } from './cpu';
-import { ACC_ALIGN, ACC_AR, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SSE } from './exceptions';
+import { ACC_ALIGN, ACC_AR, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SSE, ACC_UNPRIV } from './exceptions';
 import { hiOf, loOf, rdSp, rdZr, toBig, wrSp, wrZr } from './regs';
 import { sysOpByEncoding, sysregByEncoding } from '../arch/sysregs';
 
@@ -507,8 +507,8 @@ function loadStore(w: number): Exec {
     if (kind === -2) return UNDEF;
     const imm = sext((w >>> 12) & 0x1ff, 9);
     const t = kind === K_STORE ? rdZr(rt) : wrZr(rt);
-    if (type === 0 || type === 2) { // LDUR/STUR; LDTR/STTR are done with the current EL's permissions
-      const acc = accFor(kind, sz, rt, true, false);
+    if (type === 0 || type === 2) { // LDUR/STUR; LDTR/STTR (type 2) use EL0 permissions
+      const acc = accFor(kind, sz, rt, true, false) | (type === 2 ? ACC_UNPRIV : 0);
       return (c) => { addOff(c.lo[n], c.hi[n], imm); transfer(c, kind, size, t, RL, RH, acc); };
     }
     const acc = accFor(kind, sz, rt, false, false); // writeback: ISV=0 (spec C.1)

@@ -228,3 +228,29 @@ test('stage 2 faults on the final IPA with the MMU on: translation fault reporte
     assert.equal((e.esr >> 24n) & 1n, 1n, 'ISV');
   }
 });
+
+test('ldtr/sttr at EL1 are checked with EL0 permissions', () => {
+  const { r } = mmuRig('ldtr x0, [x1]\nhvc #0\nldtr x0, [x2]\nhvc #0', (s1, r) => {
+    s1.map(0x4000_0000, 0x30000, 4096, { ap: 1 }); // EL0 rw
+    s1.map(0x4000_1000, 0x31000, 4096, { ap: 0 }); // EL1 only
+    r.mem.write64(0x30000, 9n);
+  });
+  r.cpu.setX(1, 0x4000_0000n);
+  r.cpu.setX(2, 0x4000_1000n);
+  assert.equal(r.run().kind, 'hvc');
+  assert.equal(r.cpu.getX(0), 9n);
+  r.run(1);
+  const esr = r.cpu.getSysreg('ESR_EL1');
+  assert.equal(esr >> 26n, 0x25n);
+  assert.equal(esr & 0x3fn, 0x0fn);
+});
+
+test('translate() carries the stage 2 result for the output IPA, also when stage 2 faults', () => {
+  const { r } = mmuRig('nop', (s1) => s1.map(0x4000_0000, 0x0900_0000, 4096));
+  const t = r.cpu.translate(0x4000_0000n, 'write');
+  assert.equal(t.ipa, 0x0900_0000);
+  assert.equal(t.fault?.stage, 2);
+  assert.equal(t.s2?.valid, false);
+  const ok = r.cpu.translate(0x1000n, 'exec');
+  assert.equal(ok.s2?.valid, true);
+});
