@@ -359,7 +359,10 @@ export class Vm implements ExitVm {
   private prepareMemoryRegion(change: Change, old: Memslot | undefined,
     n: { gpa: bigint; size: bigint; hva: bigint; npages: number; flags: number }): IoctlResult {
     if (this.flavour.lock !== null && change !== 'create' && old !== undefined && old.lock !== null) {
-      const enablesLogging = change === 'flags_only' && (n.flags & KVM_MEM_LOG_DIRTY_PAGES) !== 0 && !old.dirtyLog;
+      // `change == KVM_MR_FLAGS_ONLY && memslot_is_logging(new) && !LOCK_WRITE`; memslot_is_logging() is
+      // `dirty_bitmap && !READONLY`, so a READONLY slot can never take the exception (v4 08/39, v5 09/38 as posted)
+      const enablesLogging = change === 'flags_only' && (n.flags & KVM_MEM_LOG_DIRTY_PAGES) !== 0
+        && (n.flags & KVM_MEM_READONLY) === 0;
       if (!(enablesLogging && !old.lock.write)) {
         return fail('EBUSY', 'A.2#12', `memslot ${old.id} is locked: unlock it first`);
       }
