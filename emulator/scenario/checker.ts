@@ -947,10 +947,14 @@ class Checker {
       }
       return { errno: 'EINVAL', rule: 'E.3#flags', message: `flags ${flags}: exactly one of FLAGS_LOCK (1) or FLAGS_UNLOCK (2)` };
     }
+    // the VM's KVM_ENABLE_CAP (emulator/kvm/vm.ts) handles these caps; every other one is -EINVAL
     if (cap === BigInt(caps.KVM_CAP_ARM_NISV_TO_USER ?? -1)) return flags !== 0n ? { errno: 'EINVAL', rule: 'G.3#flags', message: 'KVM_CAP_ARM_NISV_TO_USER takes flags = 0' } : undefined;
-    if (cap === BigInt(caps.KVM_CAP_ARM_MTE ?? -1)) return flags !== 0n ? { errno: 'EINVAL', rule: 'G.6#flags', message: 'KVM_CAP_ARM_MTE takes flags = 0' } : undefined;
-    if (caps.KVM_CAP_ARM_MMIO_GUARD !== undefined && cap === BigInt(caps.KVM_CAP_ARM_MMIO_GUARD)) return flags !== 0n ? { errno: 'EINVAL', rule: 'D.5#flags', message: 'KVM_CAP_ARM_MMIO_GUARD takes flags = 0' } : undefined;
-    return undefined;
+    if (cap === BigInt(caps.KVM_CAP_ARM_MTE ?? -1)) {
+      if (flags !== 0n) return { errno: 'EINVAL', rule: 'G.6#flags', message: 'KVM_CAP_ARM_MTE takes flags = 0' };
+      // the machine block creates the vcpus before the first host statement
+      return { errno: 'EINVAL', rule: 'G.6#vcpus', message: 'KVM_CAP_ARM_MTE must be enabled before any vcpu is created (the machine block creates them)' };
+    }
+    return { errno: 'EINVAL', rule: 'G.15#unknown-cap', message: `KVM_ENABLE_CAP: cap ${cap} is not handled by ${this.flavour.name}` };
   }
 
   private predictVcpuInit(s: HostStatement, values: Map<string, bigint | undefined>): Prediction | undefined {
@@ -1200,26 +1204,29 @@ class Checker {
         if (old) old.dirtyLog = hasFlag(s.args, 'dirty_log');
         return;
       }
-      case 'lock': {
-        const old = this.slots.get(values.get('slot') ?? -1n);
-        if (old && !old.lock) {
-          old.lock = { read: hasFlag(s.args, 'read'), write: hasFlag(s.args, 'write') };
-          if (old.size !== undefined) this.lockedPages += old.size / BigInt(this.machine.pageSize);
-        }
+      case 'lock':
+        this.lockSlot(values.get('slot'), hasFlag(s.args, 'read'), hasFlag(s.args, 'write'));
         return;
-      }
-      case 'unlock': {
-        const old = this.slots.get(values.get('slot') ?? -1n);
-        if (old?.lock) {
-          old.lock = null;
-          if (old.size !== undefined) this.lockedPages -= old.size / BigInt(this.machine.pageSize);
-        }
+      case 'unlock':
+        this.unlockSlot(values.get('slot'));
         return;
-      }
       case 'unlock.all':
-        for (const o of this.slots.values()) o.lock = null;
-        this.lockedPages = 0n;
+        this.unlockAll();
         return;
+      case 'enable_cap': {
+        // the raw lock/unlock ioctl changes the lock state like `lock` / `unlock`
+        const cap = values.get('cap');
+        if (!this.flavour.lock || cap !== BigInt(this.flavour.lock.cap)) return;
+        const flags = optionOf(s.args, 'flags') ? values.get('flags') : 0n;
+        const args = this.resolved[this.resolved.length - 1].lists.get('args') ?? [];
+        const slot = args[0] ?? 0n;
+        const bits = args[1] ?? 0n;
+        if (slot === undefined || bits === undefined) return;
+        if (flags === 1n) this.lockSlot(slot, (bits & 1n) !== 0n, (bits & 2n) !== 0n);
+        else if (flags === 2n && (bits & 1n) !== 0n) this.unlockAll();
+        else if (flags === 2n) this.unlockSlot(slot);
+        return;
+      }
       case 'vcpu_init': {
         const v = this.vcpus[Number(values.get('vcpu') ?? -1n)];
         if (!v) return;
@@ -1237,6 +1244,27 @@ class Checker {
       default:
         return;
     }
+  }
+
+  private lockSlot(slot: bigint | undefined, read: boolean, write: boolean): void {
+    const old = slot === undefined ? undefined : this.slots.get(slot);
+    if (old && !old.lock) {
+      old.lock = { read, write };
+      if (old.size !== undefined) this.lockedPages += old.size / BigInt(this.machine.pageSize);
+    }
+  }
+
+  private unlockSlot(slot: bigint | undefined): void {
+    const old = slot === undefined ? undefined : this.slots.get(slot);
+    if (old?.lock) {
+      old.lock = null;
+      if (old.size !== undefined) this.lockedPages -= old.size / BigInt(this.machine.pageSize);
+    }
+  }
+
+  private unlockAll(): void {
+    for (const o of this.slots.values()) o.lock = null;
+    this.lockedPages = 0n;
   }
 }
 

@@ -343,3 +343,11 @@ test('SPE field symbols: REG_FIELD masks, field spelled as in spec E.1 or upper 
   assert.deepEqual(r.diagnostics, []);
   assert.equal(r.info.constants.get('A'), (1n << 3n) | 0x6n | 0x2n);
 });
+
+test('G.15 enable_cap of a cap KVM_ENABLE_CAP does not handle -> EINVAL; G.6 MTE after vcpus exist -> EINVAL; G.3 NISV flags', () => {
+  expectOne(run(scen('flavour mmio-guard-v2', ['enable_cap KVM_CAP_ARM_MMIO_GUARD'])), 'warning', 'G.15#unknown-cap', 2);
+  expectOne(run(scen('', ['enable_cap KVM_CAP_ARM_MTE'])), 'warning', 'G.6#vcpus', 2);
+  expectOne(run(scen('', ['enable_cap KVM_CAP_ARM_NISV_TO_USER flags=1'])), 'warning', 'G.3#flags', 2);
+  assert.deepEqual(run(scen('', ['enable_cap KVM_CAP_ARM_NISV_TO_USER'])), []);
+  assert.deepEqual(run(scen('', ['memslot 0 gpa=0 size=4K', 'enable_cap KVM_CAP_ARM_LOCK_USER_MEMORY_REGION flags=1 args=[0, 1]', 'enable_cap 207 flags=2 args=[0, 0]'])), []);
+});
