@@ -64,26 +64,36 @@ export function lockMemslot(vm: Vm, api: LockApi, slotArg: bigint, lockFlags: bi
   if (slot.npages + vm.lockedVmPages > limitPages) {
     return fail('ENOMEM', 'E.3#8', `${slot.npages} + locked_vm ${vm.lockedVmPages} pages > RLIMIT_MEMLOCK ${limitPages} pages`);
   }
-  // 9: pin_user_pages page by page: any page without a VMA, or in a VM_PFNMAP VMA (GUP refuses those), fails and
-  // everything pinned so far is unpinned
-  const segments = vm.hostMemory.segments(slot.hva, slot.size);
-  const hole = vm.hostMemory.firstHole(slot.hva, slot.size);
-  if (hole !== undefined) return fail('ENOMEM', 'E.3#9', `pin_user_pages failed at hva 0x${hole.toString(16)}: no VMA`);
-  const pfnmap = segments.find(s => s.backing.kind === 'pfnmap');
-  if (pfnmap !== undefined) return fail('ENOMEM', 'E.3#9', `pin_user_pages failed at hva 0x${pfnmap.hva.toString(16)}: VM_PFNMAP`);
-  // 13: one page-sized mapping per page, R (+W), never X, without the D-cache CMO (v4 04)
-  for (const seg of segments) {
+  // 9 + 13, page by page as lock_memslot() does it (v4 03/39, v5 03/38 as posted): pin_user_pages() the page, then
+  // kvm_pgtable_stage2_map() it (PAGE_SIZE, R (+W), never X, without the D-cache CMO, v4 04). A page without a
+  // VMA, or in a VM_PFNMAP VMA (GUP refuses those), fails the pin: everything pinned is unpinned and -ENOMEM
+  // returned, but the pages mapped before it stay mapped at stage 2 (that error path has no unmap). A failing map
+  // unmaps [base, this page) and unpins.
+  const end = slot.hva + slot.size;
+  let at = slot.hva;
+  const pinFailure = (hva: number, why: string): IoctlResult => {
+    const mapped = hva - slot.hva;
+    if (mapped > 0) {
+      vm.warn(`${vm.flavour.name}: lock_memslot's pin_user_pages() failure path unpins but does not unmap: IPA [0x${slot.gpa.toString(16)}, 0x${(slot.gpa + mapped).toString(16)}) of memslot ${slot.id} stays mapped at stage 2 (v4 03/39, v5 03/38 as posted)`);
+    }
+    return fail('ENOMEM', 'E.3#9', `pin_user_pages failed at hva 0x${hva.toString(16)}: ${why}`);
+  };
+  for (const seg of vm.hostMemory.segments(slot.hva, slot.size)) {
+    if (seg.hva > at) return pinFailure(at, 'no VMA');
+    if (seg.backing.kind === 'pfnmap') return pinFailure(seg.hva, 'VM_PFNMAP');
     const ipa = slot.gpa + (seg.hva - slot.hva);
     const r = vm.s2MapPages(ipa, seg.size, seg.pa, write);
     if (!r.ok) {
-      // unmap what this lock mapped, unpin everything
+      // kvm_pgtable_stage2_unmap(pgt, base, i << PAGE_SHIFT): what this lock mapped, then unpin everything
       const mappedEnd = r.failedIpa;
       if (mappedEnd > slot.gpa) vm.s2Unmap(slot.gpa, mappedEnd - slot.gpa);
       return fail(r.errno, 'E.3#13', r.errno === 'EAGAIN'
         ? `kvm_pgtable_stage2_map returned -EAGAIN at IPA 0x${r.failedIpa.toString(16)}: the page is already mapped at stage 2`
         : `kvm_pgtable_stage2_map failed (-${r.errno}) in [0x${ipa.toString(16)}, 0x${r.failedIpa.toString(16)})`);
     }
+    at = seg.hva + seg.size;
   }
+  if (at < end) return pinFailure(at, 'no VMA');
   // 14 account_locked_vm, 15 flags and pending ops
   vm.lockedVmPages += slot.npages;
   slot.lock = { read: true, write };

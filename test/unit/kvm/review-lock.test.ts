@@ -34,3 +34,44 @@ for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {
     assert.deepEqual(vm.memslots.get(0)!.lock, { read: true, write: false });
   });
 }
+
+for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {
+  // v4 03/39, v5 03/38 lock_memslot(): pin page i, map page i, next. The pin failure path is
+  // `unpin_memslot_pages(); ret = -ENOMEM; goto out_err;` with no kvm_pgtable_stage2_unmap()
+  test(`E.3#9 a hole in the middle of the backing -> ENOMEM, the pages before it stay mapped at stage 2 (${fl})`, () => {
+    const { vm, cap, events } = mk(fl);
+    vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 16 * P });
+    const s = vm.memslots.get(0)!;
+    vm.unmapHost(s.hva + 8 * P, P);
+    const seq = events.nextSeq;
+    assert.equal(r(lock(vm, cap, 0, READ)), 'ENOMEM E.3#9');
+    const t = vm.stage2.translate(0x4000_7000);
+    assert.ok(t.valid && t.level === 3 && t.read && !t.write, 'page 7 was pinned+mapped before page 8 failed');
+    assert.ok(!vm.stage2.translate(0x4000_9000).valid, 'nothing after the hole');
+    assert.equal(s.lock, null);
+    assert.equal(vm.lockedVmPages, 0);
+    assert.deepEqual(vm.pendingOps.list(), []);
+    assert.ok(events.since(seq).some(e => e.event === 'warning'), 'the quirk is reported');
+    assert.deepEqual(vm.stage2.checkInvariants(), []);
+  });
+
+  test(`E.3#9 vs E.3#13 in page order: an already-mapped page before the hole -> EAGAIN, after it -> ENOMEM (${fl})`, () => {
+    const { vm, cap } = mk(fl);
+    vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 16 * P });
+    vm.createMemslot({ id: 1, gpa: 0x5000_0000, size: 16 * P });
+    for (const id of [0, 1]) {
+      const s = vm.memslots.get(id)!;
+      vm.unmapHost(s.hva + 8 * P, P);
+    }
+    // slot 0: page 3 mapped by an earlier fault (same PA, same attributes) -> the map of page 3 stops first
+    const s0 = vm.memslots.get(0)!;
+    assert.equal(lock(vm, cap, 0, READ).ok, false);
+    vm.s2Unmap(s0.gpa, s0.size);
+    assert.equal(vm.stage2.map(0x4000_3000, P, vm.ipaToPa(s0, 0x4000_3000)!, 4 /* R */, { forcePte: true, noDcacheCmo: true }), 'ok');
+    assert.equal(r(lock(vm, cap, 0, READ)), 'EAGAIN E.3#13');
+    // slot 1: page 12 mapped -> the hole at page 8 comes first
+    const s1 = vm.memslots.get(1)!;
+    assert.equal(vm.stage2.map(0x5000_c000, P, vm.ipaToPa(s1, 0x5000_c000)!, 4, { forcePte: true, noDcacheCmo: true }), 'ok');
+    assert.equal(r(lock(vm, cap, 1, READ)), 'ENOMEM E.3#9');
+  });
+}
