@@ -8,7 +8,8 @@
 //   space after a `,` inside `[…]`;
 // - in a paragraph (consecutive non-blank lines of a host block) every `=>` starts in the same column, one space
 //   after the longest statement that has one; trailing `//` comments of the paragraph line up two spaces after
-//   the longest code before them.
+//   the longest code before them (lines longer than ALIGN_*_LIMIT take part in neither: they keep one space
+//   before `=>` and two before the comment).
 // A document with syntax errors is not formatted, and the result is parsed again: if any statement would parse
 // differently, no edit is returned.
 
@@ -37,6 +38,13 @@ export function canonicalSpacing(seg: string): string | undefined {
   });
   return out;
 }
+
+/**
+ * Lines longer than this do not push the paragraph's `=>` column (they keep one space before `=>`), nor the
+ * comment column: one long `enable_cap … args=[…]` line does not move every other result to the right.
+ */
+export const ALIGN_ARROW_LIMIT = 48;
+export const ALIGN_COMMENT_LIMIT = 72;
 
 interface LinePlan {
   /** new text, or undefined: keep the line (trailing whitespace removed) */
@@ -163,14 +171,16 @@ export function formatText(a: Pick<Analysis, 'text' | 'ast' | 'diagnostics'>, op
       const para: [number, LinePlan][] = [];
       for (let k = i; k <= j; k++) { const p = plans.get(k); if (p) para.push([k, p]); }
       const withResult = para.filter(([, p]) => p.result !== undefined);
-      const arrowCol = b.host && withResult.length ? Math.max(...withResult.map(([, p]) => p.indent!.length + p.body!.length)) + 1 : 0;
+      const aligned = withResult.map(([, p]) => p.indent!.length + p.body!.length).filter((n) => n <= ALIGN_ARROW_LIMIT);
+      const arrowCol = b.host && aligned.length ? Math.max(...aligned) + 1 : 0;
       const code = (p: LinePlan): string => {
         if (!p.body) return '';
         const head = p.indent! + p.body;
         return p.result === undefined ? head : head + ' '.repeat(Math.max(1, arrowCol - head.length)) + '=> ' + p.result;
       };
       const commented = para.filter(([, p]) => p.body && p.comment);
-      const commentCol = commented.length ? Math.max(...commented.map(([, p]) => code(p).length)) + 2 : 0;
+      const codeEnds = commented.map(([, p]) => code(p).length).filter((n) => n <= ALIGN_COMMENT_LIMIT);
+      const commentCol = codeEnds.length ? Math.max(...codeEnds) + 2 : 0;
       for (const [k, p] of para) {
         const c = code(p);
         if (!p.body) out[k] = p.indent! + p.comment!;

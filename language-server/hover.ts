@@ -11,14 +11,13 @@ import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
 import {
   locate, vocabulary, type Expr, type GuestLine, type HostStatement, type Range, type ResolvedStatement,
 } from '../emulator/scenario';
-import { analyseScenario } from '../emulator/scenario/runner';
 import { decodeFunctionId } from '../emulator/arch/smccc';
 import { predefinedSymbols } from '../emulator/arch/smccc';
 import { lookupSysreg } from '../emulator/arch/sysregs';
 import { disassemble } from '../emulator/cpu/disasm';
 import { FLAVOUR_NAMES, getFlavour } from '../emulator/kvm/flavours';
 import { ERRNO } from '../emulator/kvm/errno';
-import type { Analysis } from './documents';
+import { analyseScenarioCapped, type Analysis } from './documents';
 import { guestOperandTokens, isGpRegister, nameIndex } from './names';
 import { hex, hexGrouped, lineCol, sizeForm, toLspRange } from './positions';
 import { rulesForErrno, rulesWithPrefix, type ErrnoRule } from './errnoRules';
@@ -312,9 +311,13 @@ export function prediction(a: Analysis, s: HostStatement): string | undefined {
   let out = own(a.diagnostics);
   if (!out && s.result?.result.kind === 'errno') {
     // `=> EXXX` as predicted hides the warning: ask the checker again without this line's result
+    // Predictions depend only on the statements before: keep the text up to this statement (its result blanked)
+    // and from the host block's closing brace on (guest blocks after the host block still define labels).
     const r = s.result.range;
-    const text = a.text.slice(0, r.start.offset) + ' '.repeat(r.end.offset - r.start.offset) + a.text.slice(r.end.offset);
-    const again = analyseScenario(text, a.info.flavourSource === 'override' ? a.info.flavour.name : undefined);
+    const host = a.ast.host!;
+    const tail = host.range.end.offset > s.range.end.offset && a.text[host.range.end.offset - 1] === '}' ? a.text.slice(host.range.end.offset - 1) : '';
+    const text = a.text.slice(0, r.start.offset) + ' '.repeat(r.end.offset - r.start.offset) + a.text.slice(r.end.offset, s.range.end.offset) + '\n' + tail;
+    const again = analyseScenarioCapped(text, a.info.flavourSource === 'override' ? a.info.flavour.name : undefined);
     out = own(again.diagnostics);
     if (!out) out = `the checker predicts success here, not ${s.result.result.name} (values it cannot decide are not predicted)`;
   }
