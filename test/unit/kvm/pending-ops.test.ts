@@ -133,11 +133,13 @@ test('E.4 FWB: reset after run only invalidates the I-cache; no pending ops, not
   assert.deepEqual(vm.pendingOps.list(), before);
 });
 
-test('E.4#1 SANITISE_TAGS with MTE and a hole in a locked slot -> KVM_RUN fails EFAULT, bits stay', () => {
+test('E.4#1 SANITISE_TAGS with MTE and a hole at the end of a locked slot -> KVM_RUN fails EFAULT, bits stay', () => {
   const { vm, cap } = mk('spe-rfc-v4', { mte: true });
   vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 4 * P });
   lock(vm, cap, 0);
-  vm.unmapHost(vm.memslots.get(0)!.hva + P, P);
+  // a trailing hole: find_vma_intersection() finds no VMA for the rest of the slot (an interior hole is stepped
+  // over as posted, see review-lock.test.ts)
+  vm.unmapHost(vm.memslots.get(0)!.hva + 3 * P, P);
   init(vm);
   assert.equal(r(vm.kvmRunEntry(0)), 'EFAULT E.4#1');
   assert.deepEqual(vm.pendingOps.list(), ['flush_dcache', 'sanitise_tags']);

@@ -75,3 +75,20 @@ for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {
     assert.equal(r(lock(vm, cap, 1, READ)), 'ENOMEM E.3#9');
   });
 }
+
+for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {
+  // v4 06/39, v5 06/38 sanitise_mte_tags_memslot(): `vma = find_vma_intersection(current->mm, hva, slot_end);
+  // if (!vma) { ret = -EFAULT; ... } hva = min(slot_end, vma->vm_end);` — find_vma_intersection returns the next
+  // VMA starting before slot_end, so an interior hole is stepped over; only a hole reaching the slot's end fails
+  test(`E.4#1 SANITISE_TAGS: an interior hole passes the VMA check (warning), a trailing one -> EFAULT (${fl})`, () => {
+    const { vm, cap, events } = mk(fl, { mte: true });
+    vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 4 * P });
+    assert.equal(r(lock(vm, cap, 0, READ)), 'ok');
+    vm.unmapHost(vm.memslots.get(0)!.hva + P, P);
+    assert.ok(vm.vcpuInit(0, { target: 5, features: [2] }).ok);
+    const seq = events.nextSeq;
+    assert.equal(vm.kvmRunEntry(0), null);
+    assert.deepEqual(vm.pendingOps.list(), []);
+    assert.ok(events.since(seq).some(e => e.event === 'warning' && /find_vma_intersection/.test(String(e.fields.message))));
+  });
+}
