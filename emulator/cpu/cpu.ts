@@ -16,7 +16,7 @@ import type { PhysMem } from '../memory/physmem';
 import type { CpuMemoryPort, InstructionSampler, IrqSource, RetiredOp, SysregDevice } from './devices';
 import {
   abortEsr, EC_BRK64, EC_DABT_CUR, EC_DABT_LOW, EC_HVC64, EC_IABT_CUR, EC_IABT_LOW, EC_PC_ALIGN, EC_SMC64,
-  EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, VEC_CUR_SP0, VEC_CUR_SPX, VEC_IRQ,
+  EC_SP_ALIGN, EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, VEC_CUR_SP0, VEC_CUR_SPX, VEC_IRQ,
   VEC_LOWER_A64, VEC_SERROR, VEC_SYNC, vectorName, type AccessSyndrome,
   ACC_ALIGN, ACC_CM, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SRT, ACC_SSE, ACC_AR, ACC_UNPRIV,
 } from './exceptions';
@@ -180,6 +180,8 @@ export class Cpu implements GuestCpu {
   private elShift = 0;
   /** SCTLR_EL1.A */
   private alignCheck = false;
+  /** SCTLR_EL1 bits [31:0] (SA, SA0) */
+  private sctlrLo = 0;
 
   // ---- decoded code ----
   private readonly codePages = new Map<number, CodePage>();
@@ -731,6 +733,16 @@ export class Cpu implements GuestCpu {
     throw UNWIND;
   }
 
+  /** SCTLR_EL1.SA (EL1) / SA0 (EL0): is SP alignment checked at the current EL? */
+  spAlignChecked(): boolean {
+    return ((this.sctlrLo >>> (this.el === 0 ? 4 : 3)) & 1) === 1;
+  }
+
+  /** SP alignment fault: EC 0x26, FAR not written */
+  spAlignmentFault(): never {
+    this.syncException(immEsr(EC_SP_ALIGN), undefined, true);
+  }
+
   /** UNDEFINED instruction: EC 0x00 to EL1 */
   undefined(): never {
     this.syncException(immEsr(EC_UNKNOWN), undefined, true);
@@ -849,6 +861,7 @@ export class Cpu implements GuestCpu {
 
   private configChanged(): void {
     this.alignCheck = (this.sys.get('SCTLR_EL1') & 2n) !== 0n;
+    this.sctlrLo = Number(this.sys.get('SCTLR_EL1') & 0xffff_ffffn);
     this.elShift = this.el === 0 ? 3 : 0;
     this.tlbFlush();
   }

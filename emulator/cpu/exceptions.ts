@@ -11,6 +11,7 @@ export const EC_IABT_CUR = 0x21;
 export const EC_PC_ALIGN = 0x22;
 export const EC_DABT_LOW = 0x24;
 export const EC_DABT_CUR = 0x25;
+export const EC_SP_ALIGN = 0x26;
 export const EC_BRK64 = 0x3c;
 
 export const IL = 1 << 25;

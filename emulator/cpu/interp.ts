@@ -7,7 +7,7 @@
 import { decodeBitMask } from './bitmask-imm';
 import type { Cpu } from './cpu';
 import { ACC_ALIGN, ACC_AR, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SSE, ACC_UNPRIV } from './exceptions';
-import { hiOf, loOf, rdSp, rdZr, toBig, wrSp, wrZr } from './regs';
+import { hiOf, loOf, rdSp, rdZr, SP, toBig, wrSp, wrZr } from './regs';
 import { sysOpByEncoding, sysregByEncoding } from '../arch/sysregs';
 
 export type Exec = (c: Cpu) => void;
@@ -468,7 +468,18 @@ function singleKind(sz: number, opc: number): number {
   return sz >= 2 ? -2 /* unallocated */ : K_LOADS32;
 }
 
+/** SP as the base register: with SCTLR_EL1.SA (EL1) / SA0 (EL0) a misaligned SP is an SP alignment fault */
 function loadStore(w: number): Exec {
+  const f = loadStoreOp(w);
+  const literal = ((w & 0x3b000000) >>> 0) === 0x18000000;
+  if (f === UNDEF || f === NOP || literal || ((w >>> 5) & 31) !== 31) return f;
+  return (c) => {
+    if ((c.lo[SP] & 15) !== 0 && c.spAlignChecked()) c.spAlignmentFault();
+    f(c);
+  };
+}
+
+function loadStoreOp(w: number): Exec {
   const V = (w >>> 26) & 1;
   if (((w & 0x3f000000) >>> 0) === 0x08000000) return exclusive(w);
   if (V === 1) return UNDEF; // no SIMD/FP registers

@@ -22,7 +22,10 @@ export const DCZID_EL0 = 4n;
 export const DC_ZVA_BYTES = 64;
 /** CNTFRQ_EL0 = 100 MHz; CNTVCT_EL0 counts one per instruction or idle tick */
 export const CNTFRQ = 100_000_000n;
-/** SCTLR_EL1 as KVM resets it (5.x sys_regs.c reset value 0x00C50078; UNCONFIRMED exact value): M=0, C=0, I=0 */
+/**
+ * SCTLR_EL1 as KVM resets it: arch/arm64/kvm/sys_regs.c `{ SYS_DESC(SYS_SCTLR_EL1), access_vm_reg, reset_val,
+ * SCTLR_EL1, 0x00C50078 }` (5.x): M=C=I=0, SA=SA0=1 (SP alignment checked), nTWI/nTWE set.
+ */
 export const SCTLR_RESET = 0x00c5_0078n;
 
 /** Registers stored as plain values (read/write from EL1). */

@@ -234,3 +234,15 @@ test('idle(ticks) advances the counter without executing', () => {
   assert.equal(r.cpu.ticks, 500);
   assert.equal(r.cpu.getPc(), BigInt(CODE));
 });
+
+test('SP alignment: with the KVM reset SCTLR_EL1 (SA=1) a load based on a misaligned SP faults with EC 0x26', () => {
+  const r = rig('mov x0, #0x8008\nmov sp, x0\nldr x1, [sp]\nhvc #0');
+  r.cpu.setSysreg('VBAR_EL1', VBAR);
+  r.run(3);
+  assert.equal(r.cpu.getSysreg('ESR_EL1'), (0x26n << 26n) | (1n << 25n));
+  assert.equal(r.cpu.getSysreg('ELR_EL1'), BigInt(CODE + 8));
+  // SA=0: allowed
+  const ok = rig('mov x0, #0x8008\nmov sp, x0\nldr x1, [sp]\nhvc #0');
+  ok.cpu.setSysreg('SCTLR_EL1', ok.cpu.getSysreg('SCTLR_EL1') & ~8n);
+  assert.equal(ok.run().kind, 'hvc');
+});
