@@ -617,7 +617,8 @@ export class Vm implements ExitVm {
   }
 
   /**
-   * stage2_unmap_vm (spec F): unmap each memslot's IPA ranges that have a VMA behind them (holes skipped). With the
+   * stage2_unmap_vm (spec F): unmap each memslot's IPA ranges that have a VMA behind them (holes skipped), except
+   * VM_PFNMAP VMAs (5.x stage2_unmap_memslot skips them: "unmap any regular RAM"). With the
    * lock RFC (v4 05 / v5 05) a locked slot is skipped and FLUSH_DCACHE + INVAL_ICACHE (+ SANITISE_TAGS with MTE)
    * are set instead (E.4 producer 2).
    */
@@ -631,6 +632,8 @@ export class Vm implements ExitVm {
         continue;
       }
       for (const seg of this.hostMemory.segments(slot.hva, slot.size)) {
+        // stage2_unmap_memslot: `if (!(vma->vm_flags & VM_PFNMAP)) unmap_stage2_range(...)` — device ranges stay
+        if (seg.backing.kind === 'pfnmap') continue;
         this.s2Unmap(slot.gpa + (seg.hva - slot.hva), seg.size);
       }
     }
