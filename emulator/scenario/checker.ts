@@ -158,6 +158,8 @@ interface VcpuState {
   features: Set<string> | null;
   background: boolean;
   speIrq: boolean;
+  /** the INTID set with spe_attr N irq (for the same-PPI rule across vcpus) */
+  speIrqValue?: bigint;
   speInit: boolean;
 }
 
@@ -203,6 +205,8 @@ class Checker {
   private s1TablePages = new Set<string>();
   /** the feature set of the vcpu_init being checked (predict -> apply) */
   private initFeatures = new Set<string>();
+  /** the INTID of the spe_attr irq being checked (predict -> apply) */
+  private pendingSpeIrq: bigint | undefined;
 
   constructor(private readonly ast: Script, private readonly opts: CheckOptions) {
     this.env = { ...defaultEnvironment, ...(opts.environment ?? {}) };
@@ -730,7 +734,7 @@ class Checker {
         }
         if (!v.initialised) return { errno: 'ENOEXEC', rule: 'F#run-init', message: `vcpu ${values.get('vcpu')} has not been initialised (KVM_ARM_VCPU_INIT)` };
         if (v.features?.has('pmu_v3')) return { errno: 'EINVAL', rule: 'F#run-pmu', message: 'kvm_arm_pmu_v3_enable: PMUv3 requested but not initialised' };
-        if (v.features?.has('spe') && this.flavour.spe && !v.speInit) {
+        if (v.features?.has('spe') && this.flavour.spe && this.machine.spe && !v.speInit) {
           return { errno: this.flavour.spe.runWithoutInitErrno, rule: 'E.5#first-run', message: 'the vcpu has the SPE feature but KVM_ARM_VCPU_SPE_INIT was not done' };
         }
         return undefined;
@@ -989,6 +993,7 @@ class Checker {
   }
 
   private predictSpeAttr(s: HostStatement, values: Map<string, bigint | undefined>): Prediction | undefined {
+    this.pendingSpeIrq = undefined;
     const v = this.vcpuIndex(s);
     this.requireVcpuOutsideRun(s, v);
     if (this.flavourLacks(s.keyword.range, 'the SPE vcpu attributes', (f) => f.spe !== null)) return undefined;
@@ -1000,20 +1005,29 @@ class Checker {
     const irqOpt = optionOf(s.args, 'irq');
     if (irqOpt && !this.fits(irqOpt.value.range, values.get('irq'), 32, 'an INTID')) return undefined;
     if (!v) return undefined;
+    // the order of emulator/kvm/spe.ts (E.5): supports(), then the attribute's own checks
     const hasSpe = v.features?.has('spe') ?? false;
+    if (!this.machine.spe) return { errno: 'ENXIO', rule: 'E.5#supports', message: 'SPE not supported by the host (machine { spe off })' };
+    if (!hasSpe) return { errno: 'ENXIO', rule: 'E.5#supports', message: `vcpu ${values.get('vcpu')} was not initialised with the SPE feature (vcpu_init … features=spe)` };
+    if (this.machine.gic === 'none') return { errno: 'ENXIO', rule: 'E.5#supports', message: 'no in-kernel irqchip (machine { gic none })' };
     const attr = which[0].kind === 'option' ? which[0].key.text : which[0].word.text;
     if (attr === 'irq') {
       const irq = irqOpt ? values.get('irq') : BigInt(this.machine.speIrq);
-      if (!hasSpe || this.machine.gic === 'none' || !this.machine.spe) return { errno: 'ENXIO', rule: 'E.5#irq', message: !hasSpe ? 'the vcpu lacks the SPE feature (vcpu_init … features=spe)' : this.machine.gic === 'none' ? 'no in-kernel irqchip (gic none)' : 'SPE is not implemented (spe off)' };
-      if (v.speIrq || v.speInit) return { errno: 'EBUSY', rule: 'E.5#irq', message: 'the SPE interrupt is already set' };
-      if (irq !== undefined && (irq < 16n || irq >= 32n)) return { errno: 'EINVAL', rule: 'E.5#irq', message: `INTID ${irq} is not a PPI (16..31)` };
+      if (v.speInit) return { errno: 'EBUSY', rule: 'E.5#irq-initialized', message: 'KVM_ARM_VCPU_SPE_IRQ: SPE already initialised' };
+      if (v.speIrq) return { errno: 'EBUSY', rule: 'E.5#irq-set', message: 'KVM_ARM_VCPU_SPE_IRQ: the interrupt is already set' };
+      if (irq === undefined) return undefined;
+      const ppi = irq >= 16n && irq < 32n;
+      if (!ppi && !this.flavour.spe!.nonPpiIrqAccepted) return { errno: 'EINVAL', rule: 'E.5#irq-invalid', message: `INTID ${irq} is not a PPI (16..31)` };
+      if (ppi) {
+        const other = this.vcpus.findIndex((o) => o !== v && o.speIrqValue !== undefined && o.speIrqValue !== irq && o.speIrqValue >= 16n && o.speIrqValue < 32n);
+        if (other >= 0) return { errno: 'EINVAL', rule: 'E.5#irq-invalid', message: `vcpu ${other} uses INTID ${this.vcpus[other].speIrqValue}; all vcpus must use the same PPI` };
+      }
+      this.pendingSpeIrq = irq;
     } else if (attr === 'init') {
-      if (!hasSpe || !this.machine.spe) return { errno: 'ENXIO', rule: 'E.5#init', message: 'the vcpu lacks the SPE feature' };
-      if (v.speInit) return { errno: 'EBUSY', rule: 'E.5#init', message: 'SPE is already initialised on this vcpu' };
-      if (!v.speIrq) return { errno: 'ENXIO', rule: 'E.5#init', message: 'the SPE interrupt is not set (spe_attr N irq=INTID first)' };
+      if (!v.speIrq) return { errno: 'ENXIO', rule: 'E.5#init-no-irq', message: 'KVM_ARM_VCPU_SPE_INIT: the interrupt number is not set (spe_attr N irq=INTID first)' };
+      if (v.speInit) return { errno: 'EBUSY', rule: 'E.5#init-busy', message: 'KVM_ARM_VCPU_SPE_INIT: already initialised' };
     } else if (attr === 'stop') {
-      if (!hasSpe) return { errno: 'ENXIO', rule: 'E.5#stop', message: 'the vcpu lacks the SPE feature' };
-      if (!v.speInit) return { errno: 'EAGAIN', rule: 'E.5#stop', message: 'SPE is not initialised on this vcpu' };
+      if (!v.speInit) return { errno: 'EAGAIN', rule: 'E.5#stop-uninit', message: 'KVM_ARM_VCPU_SPE_STOP: SPE not initialised' };
     }
     return undefined;
   }
@@ -1237,7 +1251,10 @@ class Checker {
       case 'spe_attr': {
         const v = this.vcpus[Number(values.get('vcpu') ?? -1n)];
         if (!v) return;
-        if (optionOf(s.args, 'irq') || hasFlag(s.args, 'irq')) v.speIrq = true;
+        if (optionOf(s.args, 'irq') || hasFlag(s.args, 'irq')) {
+          v.speIrq = true;
+          v.speIrqValue = this.pendingSpeIrq;
+        }
         if (hasFlag(s.args, 'init')) v.speInit = true;
         return;
       }
