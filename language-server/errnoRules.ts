@@ -48,6 +48,7 @@ export const ERRNO_RULES: readonly ErrnoRule[] = [
   R('ENOSYS', 'C.5#1', 'KVM_RUN', 'a data abort without a valid syndrome (ISV=0) outside memslots, without KVM_CAP_ARM_NISV_TO_USER'),
   // D.5 MMIO guard
   R('EINVAL', 'D.5#flags', 'KVM_ENABLE_CAP(KVM_CAP_ARM_MMIO_GUARD)', 'flags must be 0'),
+  R('EINVAL', 'D.5#nisv-after-enroll', 'KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER)', 'the guest has enrolled in the MMIO guard'),
   // E.3 memslot locking (LOCK table, in check order, then UNLOCK)
   R('EINVAL', 'E.3#args', LOCK, 'args[2] or args[3] non-zero (checked first)'),
   R('EINVAL', 'E.3#flags', LOCK, 'flags is not exactly one of FLAGS_LOCK (1) or FLAGS_UNLOCK (2)'),
