@@ -116,6 +116,8 @@ const NO_LISTS: Map<string, (bigint | undefined)[]> = new Map();
 const MAX_CONST_CHAIN = 200;
 const MAX_VCPUS = 512; // KVM_MAX_VCPUS on arm64 (5.x)
 const KVM_MEM_MAX_NR_PAGES = (1n << 31n) - 1n; // spec A.2#7
+/** TASK_SIZE_MAX of a 48-bit-VA arm64 host: access_ok() needs hva + size <= 2^48 (spec A.2#4) */
+const TASK_SIZE = 1n << 48n;
 
 /** block sizes of each granule (LANGUAGE.md "Host memory model") */
 const BLOCK_SIZES: { readonly [page: number]: readonly bigint[] } = {
@@ -846,10 +848,14 @@ class Checker {
     if ((flags & ~3n) !== 0n) return { errno: 'EINVAL', rule: 'A.2#1', message: `flags ${hex(flags)}: only KVM_MEM_LOG_DIRTY_PAGES and KVM_MEM_READONLY` };
     if (size !== undefined && size % page !== 0n) return { errno: 'EINVAL', rule: 'A.2#2', message: `memory_size ${hex(size)} is not a multiple of PAGE_SIZE (${hex(page)})` };
     if (gpa !== undefined && gpa % page !== 0n) return { errno: 'EINVAL', rule: 'A.2#3', message: `guest_phys_addr ${hex(gpa)} is not PAGE_SIZE-aligned` };
-    if (hva !== null && hva !== undefined && hva % page !== 0n) return { errno: 'EINVAL', rule: 'A.2#4', message: `userspace_addr ${hex(hva)} is not PAGE_SIZE-aligned` };
+    if (hva !== null && hva !== undefined) {
+      if (hva % page !== 0n) return { errno: 'EINVAL', rule: 'A.2#4', message: `userspace_addr ${hex(hva)} is not PAGE_SIZE-aligned` };
+      if (hva !== BigInt.asUintN(64, BigInt.asIntN(56, hva))) return { errno: 'EINVAL', rule: 'A.2#4', message: `userspace_addr ${hex(hva)} is tagged (!= untagged_addr())` };
+      if (size !== undefined && hva + size > TASK_SIZE) return { errno: 'EINVAL', rule: 'A.2#4', message: 'access_ok() fails: userspace_addr + memory_size beyond TASK_SIZE (2^48)' };
+    }
     if (asId !== 0n) return { errno: 'EINVAL', rule: 'A.2#5', message: `as_id ${asId} >= KVM_ADDRESS_SPACE_NUM (1)` };
     if (gpa === undefined || size === undefined) return undefined;
-    if (gpa + size > U64 + 1n) return { errno: 'EINVAL', rule: 'A.2#6', message: 'guest_phys_addr + memory_size wraps around' };
+    if (gpa + size > U64) return { errno: 'EINVAL', rule: 'A.2#6', message: 'guest_phys_addr + memory_size wraps around' };
     if (size / page > KVM_MEM_MAX_NR_PAGES) return { errno: 'EINVAL', rule: 'A.2#7', message: `memory_size >> PAGE_SHIFT > KVM_MEM_MAX_NR_PAGES` };
     const old = this.slots.get(id);
     if (size === 0n) {
@@ -878,7 +884,9 @@ class Checker {
         }
       }
     }
-    if (old?.lock && !(change === 'flags' && dirty && !old.lock.write)) {
+    // the one change a locked slot allows: turning dirty logging on (memslot_is_logging: not READONLY) for a
+    // slot locked without WRITE (v4 08/39, v5 09/38)
+    if (old?.lock && !(change === 'flags' && dirty && !readonly && !old.lock.write)) {
       return { errno: 'EBUSY', rule: 'A.2#12', message: `memslot ${id} is locked: unlock it first`, related: [{ range: old.range, message: `memslot ${id}` }] };
     }
     const limit = 1n << BigInt(this.machine.ipaBits);
