@@ -359,6 +359,6 @@ test('G.15 enable_cap of a cap KVM_ENABLE_CAP does not handle -> EINVAL; G.6 MTE
 
 test('A.2#4 tagged hva and hva beyond TASK_SIZE -> EINVAL; A.2#6 gpa + size beyond 2^64-1 -> EINVAL', () => {
   expectOne(run(scen('', ['memslot 0 gpa=0x4000_0000 size=2M hva=0x0100_7f00_0000_0000'])), 'warning', 'A.2#4', 2, /tagged/);
-  expectOne(run(scen('', ['memslot 0 gpa=0x4000_0000 size=2M hva=0xffff_f000_0000'])), 'warning', 'A.2#4', 2, /TASK_SIZE/);
+  expectOne(run(scen('', ['memslot 0 gpa=0x4000_0000 size=2M hva=0xffff_fff0_0000'])), 'warning', 'A.2#4', 2, /TASK_SIZE/);
   expectOne(run(scen('', ['memslot 0 gpa=0xffff_ffff_ffff_f000 size=4K'])), 'warning', 'A.2#6', 2, /wraps/);
 });
