@@ -74,7 +74,8 @@ export function collectTokens(a: Analysis): SemanticToken[] {
   for (const p of idx.pgtables) add(p.range, 'type', p.declaration ? ['declaration'] : []);
   forEachExpr(a.ast, (e: Expr) => { if (e.kind === 'number') add(e.range, 'number'); });
   for (const item of a.ast.items) {
-    add(item.keyword.range, 'keyword');
+    // block keywords (keyword.control.block.*); `const` stays the grammar's storage.type.const
+    if (item.kind !== 'const') add(item.keyword.range, 'keyword');
     switch (item.kind) {
       case 'scenario': add(item.titleRange, 'string'); break;
       case 'machine': for (const m of item.entries) add(m.key.range, 'property'); break;
