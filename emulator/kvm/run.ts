@@ -33,6 +33,8 @@ interface VcpuRunState {
   /** the last exit was MMIO or NISV (KVM_SET_VCPU_EVENTS ext_dabt_pending is valid only then) */
   lastExitFar: bigint | undefined;
   lastExitEsr: bigint | undefined;
+  /** a guest SPE register write made kvm_spe_exit_to_user() true: the next loop iteration fails the entry */
+  speExitPending?: boolean;
 }
 
 export interface KvmRunSnapshot {
@@ -77,14 +79,8 @@ export class KvmRun implements KvmRunPort {
   enter(v: number): RunResult | null {
     const entry = this.vm.kvmRunEntry(v);
     if (entry !== null && !entry.ok) return { kind: 'errno', errno: entry.errno, rule: entry.rule, message: entry.message };
-    const spe = this.spe[v];
-    if (spe) {
-      const check = spe.entryCheck();
-      if (!check.ok) {
-        this.events.emit('kvm-exit', { reason: 'fail_entry', hardware_entry_failure_reason: BigInt(check.hardwareEntryFailureReason) }, v);
-        return { kind: 'errno', errno: check.result.errno, rule: check.result.rule, message: check.result.message };
-      }
-    }
+    // kvm_arch_vcpu_ioctl_run: kvm_handle_mmio_return() comes right after kvm_vcpu_first_run_init(), before the run
+    // loop whose top holds the SPE STOP_EXIT check (v4 36/39): a failed entry has already completed the MMIO access
     const r = this.runs[v];
     if (r.pendingMmio !== null) {
       const p = r.pendingMmio;
@@ -102,7 +98,18 @@ export class KvmRun implements KvmRunPort {
       r.pendingMmio = null;
       r.mmioData = undefined;
     }
-    return null;
+    r.speExitPending = false;
+    return this.speEntryCheck(v);
+  }
+
+  /** The run loop's `kvm_spe_exit_to_user()` check before each guest entry (v4 36/39): fail_entry + -EAGAIN. */
+  private speEntryCheck(v: number): RunResult | null {
+    const spe = this.spe[v];
+    if (!spe) return null;
+    const check = spe.entryCheck();
+    if (check.ok) return null;
+    this.events.emit('kvm-exit', { reason: 'fail_entry', hardware_entry_failure_reason: BigInt(check.hardwareEntryFailureReason) }, v);
+    return { kind: 'errno', errno: check.result.errno, rule: check.result.rule, message: check.result.message };
   }
 
   runGuest(v: number, budget: number): CpuExit {
@@ -118,10 +125,39 @@ export class KvmRun implements KvmRunPort {
       if (cpu.idle) cpu.idle(budget);
       return { kind: 'budget' };
     }
+    const spe = this.spe[v];
+    if (spe && spe.stop === 'exit') {
+      // With STOP_EXIT every SPE register is trapped (MDCR_EL2.TPMS/E2PB): each guest access is an exit to EL2, and
+      // the loop top re-checks kvm_spe_exit_to_user() before entering again. The CPU handles the trapped access
+      // inline, so step one instruction at a time and look after each; the synthetic exit reaches handleExit.
+      let spent = 0;
+      while (spent < budget) {
+        const t0 = cpu.ticks;
+        const exit = cpu.execute(1);
+        spent += Math.max(1, cpu.ticks - t0);
+        if (exit.kind !== 'budget') return exit;
+        if (spe.exitToUser()) {
+          this.runs[v].speExitPending = true;
+          return { kind: 'wfi' };
+        }
+      }
+      return { kind: 'budget' };
+    }
     return cpu.execute(budget);
   }
 
   handleExit(v: number, exit: CpuExit): 'resume' | RunResult {
+    if (this.runs[v].speExitPending) {
+      this.runs[v].speExitPending = false;
+      return this.speEntryCheck(v) ?? 'resume';
+    }
+    const out = this.handleCpuExit(v, exit);
+    // back to the top of the KVM_RUN loop: the SPE STOP_EXIT check runs before every entry (v4 36/39)
+    if (out === 'resume' && exit.kind !== 'budget' && exit.kind !== 'stop') return this.speEntryCheck(v) ?? 'resume';
+    return out;
+  }
+
+  private handleCpuExit(v: number, exit: CpuExit): 'resume' | RunResult {
     const cpu = this.cpus[v];
     switch (exit.kind) {
       case 'dabt':

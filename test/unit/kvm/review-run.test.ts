@@ -1,0 +1,85 @@
+// Second reading of KVM_RUN's order (spec F "KVM_RUN order", C.5 #3, E.5 STOP_EXIT; kvm_arch_vcpu_ioctl_run with
+// the SPE RFC's v4 36/39 hunk: the kvm_spe_exit_to_user() check sits inside the run loop, after
+// kvm_handle_mmio_return()).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PhysMem } from '../../../emulator/memory/physmem';
+import { EventLog } from '../../../emulator/events';
+import { Vm } from '../../../emulator/kvm/vm';
+import { getFlavour } from '../../../emulator/kvm/flavours';
+import { KvmRun } from '../../../emulator/kvm/run';
+import type { KvmSpeVcpu } from '../../../emulator/kvm/spe';
+import type { CpuExit } from '../../../emulator/kvm/guest';
+import { fail } from '../../../emulator/kvm/errno';
+import { FakeCpu } from './abort-fixture.test';
+
+/** A stand-in for KvmSpeVcpu: only what KVM_RUN reads (stop mode, kvm_spe_exit_to_user). */
+class FakeSpe {
+  stop: 'none' | 'trap' | 'exit' = 'none';
+  bufferOn = false;
+  exitToUser(): boolean { return this.stop === 'exit' && this.bufferOn; }
+  entryCheck() {
+    if (!this.exitToUser()) return { ok: true as const };
+    return { ok: false as const, exitReason: 'fail_entry' as const, hardwareEntryFailureReason: 1, result: fail('EAGAIN', 'E.5#stop-exit', 'stop exit') };
+  }
+}
+
+/** A CPU whose program is a list of steps; each step may change the fake SPE state (a trapped register write). */
+class ScriptCpu extends FakeCpu {
+  script: (() => CpuExit | void)[] = [];
+  override execute(budget: number): CpuExit {
+    for (let i = 0; i < budget; i++) {
+      const step = this.script.shift();
+      this.ticks++;
+      this.pc += 4n;
+      if (step === undefined) return { kind: 'budget' };
+      const exit = step();
+      if (exit) return exit;
+    }
+    return { kind: 'budget' };
+  }
+}
+
+function mk() {
+  const events = new EventLog();
+  const { vm } = Vm.create({
+    flavour: getFlavour('spe-rfc-v5'), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false,
+    protectedMode: false, nisvToUser: false, spe: true,
+  }, new PhysMem(), events);
+  assert.ok(vm!.vcpuInit(0, { target: 5, features: [2] }).ok);
+  const cpu = new ScriptCpu(0);
+  const spe = new FakeSpe();
+  const run = new KvmRun(vm!, [cpu], events, [spe as unknown as KvmSpeVcpu]);
+  return { vm: vm!, cpu, spe, run, events };
+}
+
+test('F KVM_RUN order: the MMIO read is completed before the SPE STOP_EXIT entry check fails the entry', () => {
+  const { cpu, spe, run } = mk();
+  assert.equal(run.enter(0), null);
+  // a pending MMIO read into x3 (as io_mem_abort leaves it), then STOP_EXIT with the guest's buffer enabled
+  (run as unknown as { runs: { pendingMmio: unknown }[] }).runs[0].pendingMmio =
+    { ipa: 0x0900_0000, len: 4, write: false, rt: 3, sse: false, sf: false, data: 0n };
+  run.setMmioData(0, 0x1234n);
+  spe.stop = 'exit';
+  spe.bufferOn = true;
+  const pc = cpu.pc;
+  const res = run.enter(0);
+  assert.ok(res !== null && res.kind === 'errno' && res.errno === 'EAGAIN');
+  assert.equal(cpu.x[3], 0x1234n, 'kvm_handle_mmio_return ran first');
+  assert.equal(cpu.pc, pc + 4n);
+  assert.equal(run.pendingMmio(0), null);
+});
+
+test('E.5#stop-exit the run loop re-checks before every entry: a trapped write that enables the buffer ends KVM_RUN', () => {
+  const { cpu, spe, run, events } = mk();
+  spe.stop = 'exit';
+  assert.equal(run.enter(0), null);
+  // instruction 1: the guest enables its buffer (a trapped PMBLIMITR_EL1 write); instruction 2 must not run
+  let second = false;
+  cpu.script = [() => { spe.bufferOn = true; }, () => { second = true; }];
+  const exit = run.runGuest(0, 100);
+  const res = run.handleExit(0, exit);
+  assert.ok(res !== 'resume' && res.kind === 'errno' && res.errno === 'EAGAIN');
+  assert.equal(second, false, 'KVM does not re-enter the guest after the trapped write');
+  assert.equal(events.last('kvm-exit')!.fields.reason, 'fail_entry');
+});
