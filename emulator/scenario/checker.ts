@@ -157,6 +157,7 @@ interface SlotState {
 
 interface VcpuState {
   initialised: boolean;
+  hasRunOnce: boolean;
   features: Set<string> | null;
   background: boolean;
   speIrq: boolean;
@@ -251,7 +252,7 @@ class Checker {
     for (const c of this.ast.consts) this.constValue(c.name.text);
     this.checkGuests();
     this.vcpus = Array.from({ length: Math.max(0, Math.min(this.machine.vcpus, MAX_VCPUS)) }, () => ({
-      initialised: false, features: null, background: false, speIrq: false, speInit: false,
+      initialised: false, hasRunOnce: false, features: null, background: false, speIrq: false, speInit: false,
     }));
     for (const s of this.ast.host?.statements ?? []) this.checkStatement(s);
   }
@@ -691,7 +692,7 @@ class Checker {
       }
       case 'get_dirty_log': {
         const slot = values.get('slot');
-        if (slot === undefined) return undefined;
+        if (slot === undefined || !this.fits(exprOf(s, 'slot')!.range, slot, 32, 'the slot field')) return undefined;
         const id = slot & 0xffffn;
         if (slot >> 16n !== 0n || id >= BigInt(this.flavour.memSlotsNum)) return { errno: 'EINVAL', rule: 'A.5#1', message: `slot ${hex(slot)}: as_id or id out of range` };
         const old = this.slots.get(slot);
@@ -735,6 +736,8 @@ class Checker {
           return undefined;
         }
         if (!v.initialised) return { errno: 'ENOEXEC', rule: 'F#run-init', message: `vcpu ${values.get('vcpu')} has not been initialised (KVM_ARM_VCPU_INIT)` };
+        // kvm_vcpu_first_run_init checks only on the first KVM_RUN (has_run_once is set before them: vm.ts)
+        if (v.hasRunOnce) return undefined;
         if (v.features?.has('pmu_v3')) return { errno: 'EINVAL', rule: 'F#run-pmu', message: 'kvm_arm_pmu_v3_enable: PMUv3 requested but not initialised' };
         if (v.features?.has('spe') && this.flavour.spe && this.machine.spe && !v.speInit) {
           return { errno: this.flavour.spe.runWithoutInitErrno, rule: 'E.5#first-run', message: 'the vcpu has the SPE feature but KVM_ARM_VCPU_SPE_INIT was not done' };
@@ -1163,8 +1166,13 @@ class Checker {
     // `run` and `join` change the model even when KVM_RUN ends in an errno (EINTR, EFAULT: the vcpu ran)
     if (form.id === 'run') {
       const v = this.vcpus[Number(values.get('vcpu') ?? -1n)];
-      if (!pred) this.anyRun = true;
-      if (v && s.background && !pred) v.background = true;
+      if (!v || v.background) return;
+      // past the -ENOEXEC check, KVM_RUN sets has_run_once even when a first-run check then fails
+      if (v.initialised) {
+        v.hasRunOnce = true;
+        this.anyRun = true;
+      }
+      if (s.background && !pred) v.background = true;
       return;
     }
     if (form.id === 'join') {

@@ -362,3 +362,9 @@ test('A.2#4 tagged hva and hva beyond TASK_SIZE -> EINVAL; A.2#6 gpa + size beyo
   expectOne(run(scen('', ['memslot 0 gpa=0x4000_0000 size=2M hva=0xffff_fff0_0000'])), 'warning', 'A.2#4', 2, /TASK_SIZE/);
   expectOne(run(scen('', ['memslot 0 gpa=0xffff_ffff_ffff_f000 size=4K'])), 'warning', 'A.2#6', 2, /wraps/);
 });
+
+test('F: first-run checks (PMU) only on the first KVM_RUN; a failed first run still counts for E.3#4 (v4)', () => {
+  assert.deepEqual(run(scen('', [SLOT0, 'vcpu_init 0 features=pmu_v3', 'run 0 => EINVAL', 'run 0 => EINTR'])), []);
+  expectOne(run(scen('flavour spe-rfc-v4', [SLOT0, 'vcpu_init 0 features=pmu_v3', 'run 0 => EINVAL', 'lock 0 read'])), 'warning', 'E.3#4', 5);
+  assert.deepEqual(run(scen('flavour spe-rfc-v4', [SLOT0, 'run 0 => ENOEXEC', 'lock 0 read'])), []);
+});
