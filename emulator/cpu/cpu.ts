@@ -18,15 +18,24 @@ import {
   abortEsr, EC_BRK64, EC_DABT_CUR, EC_DABT_LOW, EC_HVC64, EC_IABT_CUR, EC_IABT_LOW, EC_PC_ALIGN, EC_SMC64,
   EC_SP_ALIGN, EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, VEC_CUR_SP0, VEC_CUR_SPX, VEC_IRQ,
   VEC_LOWER_A64, VEC_SERROR, VEC_SYNC, vectorName, type AccessSyndrome,
-  ACC_ALIGN, ACC_CM, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SRT, ACC_SSE, ACC_AR, ACC_UNPRIV,
 } from './exceptions';
+import * as accBits from './exceptions';
 import { decodeExec, type Exec } from './interp';
+import * as mmuBits from './mmu';
 import {
-  P_DEV, P_R1, P_S2DEV, P_W1, P_X1, translateFull, walkStage1, type Access, type Fault, type FullOk, type Regime,
+  translateFull, walkStage1, type Access, type Fault, type FullOk, type Regime,
   type WalkStep,
 } from './mmu';
-import { hiOf, loOf, NSLOTS, SP, toBig } from './regs';
+import { hiOf, loOf, NSLOTS, toBig } from './regs';
+import * as regSlots from './regs';
 import { DC_ZVA_BYTES, EL0_READABLE, EL0_WRITABLE, SysregFile, TRANSLATION_REGS, type SysregIdentity } from './sysreg-file';
+
+// Module-level copies of the permission and access-descriptor bits: imported bindings can compile to getter
+// calls (CommonJS interop under tsx), which the hot path cannot afford.
+const P_R1 = mmuBits.P_R1, P_W1 = mmuBits.P_W1, P_X1 = mmuBits.P_X1, P_DEV = mmuBits.P_DEV, P_S2DEV = mmuBits.P_S2DEV;
+const ACC_ALIGN = accBits.ACC_ALIGN, ACC_CM = accBits.ACC_CM, ACC_ISV = accBits.ACC_ISV, ACC_SAS_SHIFT = accBits.ACC_SAS_SHIFT;
+const ACC_SF = accBits.ACC_SF, ACC_SRT = accBits.ACC_SRT, ACC_SSE = accBits.ACC_SSE, ACC_AR = accBits.ACC_AR, ACC_UNPRIV = accBits.ACC_UNPRIV;
+const SP = regSlots.SP;
 
 /** Thrown to unwind an instruction that took an exception or exits to KVM. */
 export const UNWIND: unique symbol = Symbol('cpu-unwind');

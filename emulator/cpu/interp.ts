@@ -7,12 +7,15 @@
 import { decodeBitMask } from './bitmask-imm';
 import type { Cpu } from './cpu';
 import { ACC_ALIGN, ACC_AR, ACC_ISV, ACC_SAS_SHIFT, ACC_SF, ACC_SSE, ACC_UNPRIV } from './exceptions';
-import { hiOf, loOf, rdSp, rdZr, SP, toBig, wrSp, wrZr } from './regs';
+import { hiOf, loOf, rdSp, rdZr, toBig, wrSp, wrZr } from './regs';
+import * as regSlots from './regs';
 import { sysOpByEncoding, sysregByEncoding } from '../arch/sysregs';
 
 export type Exec = (c: Cpu) => void;
 
 const TWO32 = 4294967296;
+/** a module-level copy (imported bindings may compile to getters under CommonJS interop) */
+const SP = regSlots.SP;
 const MASK64 = (1n << 64n) - 1n;
 
 // 64-bit result scratch (module-level so helpers return two halves without allocating)
