@@ -227,6 +227,16 @@ function instructionHover(a: Analysis, l: GuestLine): Hover | null {
 
 // ------------------------------------------------------------------ host statements
 
+/** the spec sections behind each statement form (form id or its prefix before '.') */
+const FORM_SPEC: readonly (readonly [string, string])[] = [
+  ['memslot', 'A.1, A.2'], ['set_memory_region', 'A.1, A.2'], ['get_dirty_log', 'A.5'], ['lock', 'E.3'], ['unlock', 'E.3'],
+  ['enable_cap', 'G, E.3'], ['check_extension', 'G'], ['vcpu_init', 'F'], ['set_reg', 'F'], ['get_reg', 'F'], ['spe_attr', 'E.5'],
+  ['run', 'C.4, C.5, F'], ['join', 'F'], ['mmio_reply', 'C.5, G.2'], ['inject_ext_dabt', 'G.4'], ['unmap_host', 'B.5'],
+  ['pgtable', 'B.5'], ['pgtable_map', 'B.5'], ['pgtable_unmap', 'B.5'], ['pgtable_set_owner', 'B.8'], ['pgtable_annotate', 'B.8'],
+  ['pkvm_mark_hyp', 'B.8'], ['host_access', 'B.8'], ['expect.stage2', 'B.3'], ['expect.pte', 'B.3'], ['expect.pending_ops', 'E.4'],
+  ['expect.locked_vm', 'E.3#8'], ['expect.memslot', 'A.6, E.3'],
+];
+
 function resolved(a: Analysis, s: HostStatement): ResolvedStatement | undefined {
   return a.info.statements.find((r) => r.statement === s);
 }
@@ -243,7 +253,8 @@ function statementHover(a: Analysis, s: HostStatement, range: Range): Hover | nu
     return forms.length ? md(forms.map((f) => code(f.syntax) + '\n' + f.doc).join('\n\n'), range) : null;
   }
   const r = resolved(a, s);
-  const lines = [code(form.syntax), '', form.doc];
+  const spec = FORM_SPEC.find(([prefix]) => s.form === prefix || s.form.startsWith(prefix + '.'))?.[1];
+  const lines = [code(form.syntax), '', form.doc + (spec && !form.doc.includes('spec ') ? ` (spec ${spec})` : '')];
   const args = r ? [...r.values.entries()] : [];
   if (args.length) {
     lines.push('', '| argument | value |', '|---|---|');

@@ -343,3 +343,20 @@ describe('inlay hints and code lens', () => {
     assert.ok(l.every((x) => x.command?.arguments?.[0] === lockUri && x.range.start.line === 0));
   });
 });
+
+describe('flavour precedence', () => {
+  test('initializationOptions.flavour and the kvmArm64Lab.flavour setting override machine { flavour } (LANGUAGE.md)', async () => {
+    const c = await LspClient.start({ flavour: 'mainline-5.15' });
+    try {
+      const d = await c.open(lockUri, LOCK);
+      assert.ok(d.diagnostics.some((x) => x.code === 'flavour' && /mainline-5\.15/.test(x.message)), JSON.stringify(d.diagnostics.map((x) => x.message)));
+      const next = c.nextDiagnostics(lockUri);
+      await c.connection.sendNotification('workspace/didChangeConfiguration', { settings: { kvmArm64Lab: { flavour: 'spe-rfc-v5' } } });
+      const again = await next;
+      assert.ok(!again.diagnostics.some((x) => x.code === 'flavour'));
+      assert.ok(again.diagnostics.some((x) => x.code === 'E.3#6'));
+    } finally {
+      await c.stop();
+    }
+  });
+});
