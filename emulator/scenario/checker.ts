@@ -985,7 +985,6 @@ class Checker {
           continue;
         }
         feats.add(w.text);
-        if (w.text === 'spe' && !this.flavour.spe) prediction ??= { errno: 'ENOENT', rule: 'F#feature', message: `${this.flavour.name} has no SPE vcpu feature: bit 7 >= KVM_VCPU_MAX_FEATURES` };
       }
     }
     const pc = optionOf(s.args, 'pc');
@@ -994,9 +993,25 @@ class Checker {
       const inside = this.guestExtents.some((e) => e && pcv >= e.start && pcv < e.end);
       if (!inside) this.diags.warning(pc.value.range, `pc ${hex(pcv)} is outside the guest code`, 'layout');
     }
-    if (!prediction && v?.features) {
-      const same = v.features.size === feats.size && [...feats].every((f) => v.features!.has(f));
-      if (!same) prediction = { errno: 'EINVAL', rule: 'F#feature-reinit', message: 'the features differ from the first KVM_ARM_VCPU_INIT of this vcpu' };
+    // kvm_vcpu_set_target as emulator/kvm/vcpu-state.ts: feature bits in index order (ENOENT for a bit >= max,
+    // EINVAL for a bit that differs from the first INIT), then the reset checks
+    const bitOf = (f: string): number => (f === 'power_off' ? 0 : f === 'el1_32bit' ? 1 : f === 'pmu_v3' ? 3 : f === 'spe' ? (this.flavour.spe?.vcpuFeature ?? 7) : -1);
+    const bits = (fs: Set<string>): Set<number> => {
+      const out = new Set<number>();
+      for (const f of fs) if (bitOf(f) >= 0) out.add(bitOf(f));
+      if (!fs.has('psci_0_1')) out.add(2); // KVM_ARM_VCPU_PSCI_0_2: every VMM sets it
+      return out;
+    };
+    const want = bits(feats);
+    const prev = v?.features ? bits(v.features) : undefined;
+    const max = this.flavour.spe ? Math.max(7, this.flavour.spe.vcpuFeature + 1) : 7;
+    for (let i = 0; i < 32 && !prediction; i++) {
+      if (want.has(i) && i >= max) prediction = { errno: 'ENOENT', rule: 'F#feature', message: `feature bit ${i} >= KVM_VCPU_MAX_FEATURES (${max})${i === 7 ? `: ${this.flavour.name} has no SPE vcpu feature` : ''}` };
+      else if (prev && i < max && prev.has(i) !== want.has(i)) prediction = { errno: 'EINVAL', rule: 'F#feature-reinit', message: `feature bit ${i} differs from the first KVM_ARM_VCPU_INIT of this vcpu` };
+    }
+    if (!prediction && this.flavour.spe && feats.has('spe')) {
+      if (feats.has('el1_32bit')) prediction = { errno: 'EINVAL', rule: 'F#reset', message: 'kvm_reset_vcpu: SPE is not supported with an AArch32 EL1' };
+      else if (!this.machine.spe) prediction = { errno: 'EINVAL', rule: 'F#reset', message: 'kvm_reset_vcpu: SPE requested but the machine has no SPE (spe off)' };
     }
     this.initFeatures = feats;
     this.checkGuestPlacement();

@@ -368,3 +368,10 @@ test('F: first-run checks (PMU) only on the first KVM_RUN; a failed first run st
   expectOne(run(scen('flavour spe-rfc-v4', [SLOT0, 'vcpu_init 0 features=pmu_v3', 'run 0 => EINVAL', 'lock 0 read'])), 'warning', 'E.3#4', 5);
   assert.deepEqual(run(scen('flavour spe-rfc-v4', [SLOT0, 'run 0 => ENOEXEC', 'lock 0 read'])), []);
 });
+
+test('F#reset: SPE with an AArch32 EL1 or without SPE hardware -> EINVAL; psci_0_1 on re-init differs -> EINVAL', () => {
+  expectOne(run(scen('', ['vcpu_init 0 features=spe,el1_32bit'])), 'warning', 'F#reset', 2, /AArch32/);
+  expectOne(run(scen('spe off', ['vcpu_init 0 features=spe'])), 'warning', 'F#reset', 2, /no SPE/);
+  expectOne(run(scen('', ['vcpu_init 0', 'vcpu_init 0 features=psci_0_1'])), 'warning', 'F#feature-reinit', 3, /bit 2/);
+  assert.deepEqual(run(scen('', ['vcpu_init 0 features=power_off', 'vcpu_init 0 features=power_off'])), []);
+});
