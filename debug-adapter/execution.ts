@@ -52,7 +52,7 @@ export class Execution {
   private skip: { index: number; steps: number } | undefined;
 
   constructor(private readonly machine: Machine, private readonly board: Board, private readonly bps: Breakpoints) {
-    this.history = new History(machine, { arm: () => this.arm(), disarm: () => this.disarm() });
+    this.history = new History(machine, { arm: () => this.arm(), disarm: () => this.disarm() }, (v) => board.cpus[v].callStack().length);
     this.arm();
   }
 
@@ -60,7 +60,7 @@ export class Execution {
   arm(): void {
     this.machine.conditions = {
       beforeOp: (op, index) => {
-        this.history.noteOpStart(index);
+        this.history.noteOpStart();
         if (this.skip && this.skip.index === index && this.skip.steps === this.machine.steps) return undefined;
         const d = this.bps.beforeOp(op, index);
         if (d) { this.lastDecision = d; return { reason: d.reason, text: d.text }; }
@@ -219,12 +219,13 @@ export class Execution {
   // ------------------------------------------------------------------------------------------------ going back
 
   stepBack(vcpu: number | undefined): Outcome {
-    const pos = this.machine.steps;
+    const pos = this.history.position;
     let target: number | undefined;
     let thread = vcpu;
     if (vcpu !== undefined) {
       // the vcpu's previous instruction, even when its KVM_RUN has returned since (a stop after an MMIO exit)
-      target = this.history.previousVcpuPosition(pos, vcpu, this.board.cpus[vcpu].ticks);
+      const cpu = this.board.cpus[vcpu];
+      target = this.history.previousVcpuPosition(pos, vcpu, cpu.ticks, cpu.callStack().length);
     }
     if (target === undefined) {
       target = this.history.opStartBefore(pos) ?? this.history.earliest;
@@ -235,14 +236,14 @@ export class Execution {
   }
 
   reverseContinue(): Outcome {
-    const pos = this.machine.steps;
+    const pos = this.history.position;
     const hits = this.bps.saveHits();
     this.bps.quiet = true;
-    let found: { steps: number; stop: StopInfo } | undefined;
+    let found: { pos: number; stop: StopInfo } | undefined;
     const decisions = new Map<number, StopDecision | undefined>();
     try {
       this.skip = undefined;
-      found = this.history.latestHitBefore(pos, (limit) => this.machine.run(limit), (st) => {
+      found = this.history.latestHitBefore(pos, (st) => {
         if (st.state !== 'stopped') return undefined;
         const s = st.stop;
         if (s.reason === 'step') return undefined;
@@ -251,10 +252,10 @@ export class Execution {
           const a = cpu.lastDataAccess;
           const d = this.bps.onCpuStop(s.reason, s.vcpu, cpu.getPc(), a ? { ipa: a.ipa, size: a.size, write: a.write } : undefined);
           if (!d) return undefined;
-          decisions.set(this.machine.steps, d);
+          decisions.set(this.history.position, d);
           return { ...s, reason: d.reason, text: d.text };
         }
-        decisions.set(this.machine.steps, this.lastDecision);
+        decisions.set(this.history.position, this.lastDecision);
         this.lastDecision = undefined;
         return s;
       });
@@ -266,8 +267,8 @@ export class Execution {
       this.history.replayTo(this.history.earliest);
       return this.stopped({ reason: 'entry', hitBreakpointIds: [] });
     }
-    const decision = decisions.get(found.steps);
-    this.history.replayTo(found.steps);
+    const decision = decisions.get(found.pos);
+    this.history.replayTo(found.pos);
     const s = found.stop;
     return this.stopped({ reason: s.reason, vcpu: s.vcpu, text: s.text, event: s.event, filter: decision?.filter, hitBreakpointIds: decision?.ids ?? [] });
   }

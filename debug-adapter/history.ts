@@ -1,14 +1,22 @@
-// Going back (issue "Debug adapter" §5): the machine is deterministic (ARCHITECTURE.md "Deterministic"), so a
-// position is just `machine.steps` (host statements + guest instructions/ticks). Snapshots are taken at every
-// stop and every SNAPSHOT_INTERVAL steps of a run; reaching an earlier position restores the nearest snapshot at
-// or before it and replays forward with every stop condition off. Host statement starts are recorded as they
-// are passed, so the host thread can step back one statement.
+// Going back (issue "Debug adapter" §5): the machine is deterministic (ARCHITECTURE.md "Deterministic"), so an
+// earlier state is reached by restoring a snapshot and replaying forward with every stop condition off.
+//
+// A position must not depend on how a run was sliced. `machine.steps` does (an exit that retires nothing costs a
+// step only when it comes first in a CPU call, so a 50k-step slice and single steps count the same path
+// differently), so positions here are built from what the machine has observably done:
+//   position = Σ vcpu ticks + events emitted + 2 × host statements completed (+1 while a KVM_RUN is in progress)
+// Every transition (an instruction retired, an idle tick, an exit handled — each emits an event —, a statement
+// started or completed) raises it, and slicing cannot change it. Replays run coarse slices while far from the
+// target and single steps near it; a slice that would overshoot (background vcpus take whole turns) falls back
+// to single steps from the snapshot.
 
 import type { Machine, MachineSnapshot, MachineStatus, StopInfo } from '../emulator/machine';
 
 export const SNAPSHOT_INTERVAL = 200_000;
+/** single-step this close to a target */
+const FINE = 2_000;
 
-interface Snap { readonly steps: number; readonly snap: MachineSnapshot }
+interface Snap { readonly pos: number; readonly snap: MachineSnapshot }
 
 export interface ReplayHooks {
   /** take every stop condition off the machine (and the CPUs) */
@@ -17,14 +25,24 @@ export interface ReplayHooks {
   arm(): void;
 }
 
+/** the slicing-invariant position of a machine (see the header) */
+export function positionOf(m: Machine): number {
+  let ticks = 0;
+  for (const c of m.cpus) ticks += c.ticks;
+  return ticks + m.events.length + 2 * m.hostIndex + (m.waitingFor !== undefined ? 1 : 0);
+}
+
 export class History {
   private snaps: Snap[] = [];
-  /** steps at which a host statement was about to start -> its index */
-  private readonly opStarts = new Map<number, number>();
+  /** positions at which a host statement was about to start */
+  private readonly opStarts = new Set<number>();
 
-  constructor(private readonly machine: Machine, private readonly hooks: ReplayHooks) {
+  constructor(private readonly machine: Machine, private readonly hooks: ReplayHooks,
+              private readonly depth: (vcpu: number) => number = () => 0) {
     this.take();
   }
+
+  get position(): number { return positionOf(this.machine); }
 
   /**
    * The debugger changed the state (setVariable, writeMemory): earlier positions no longer replay to this
@@ -36,76 +54,104 @@ export class History {
     this.take();
   }
 
-  get earliest(): number { return this.snaps[0]?.steps ?? 0; }
+  get earliest(): number { return this.snaps[0]?.pos ?? 0; }
 
   /** snapshot the current position (once per position) */
   take(): void {
-    const steps = this.machine.steps;
-    const i = this.indexAtOrBefore(steps);
-    if (i >= 0 && this.snaps[i].steps === steps) return;
-    this.snaps.splice(i + 1, 0, { steps, snap: this.machine.snapshot() });
+    const pos = this.position;
+    const i = this.indexAtOrBefore(pos);
+    if (i >= 0 && this.snaps[i].pos === pos) return;
+    this.snaps.splice(i + 1, 0, { pos, snap: this.machine.snapshot() });
   }
 
-  /** during a long run: a snapshot every SNAPSHOT_INTERVAL steps */
+  /** during a long run: a snapshot every SNAPSHOT_INTERVAL */
   maybeTake(): void {
-    const last = this.snaps[this.indexAtOrBefore(this.machine.steps)];
-    if (!last || this.machine.steps - last.steps >= SNAPSHOT_INTERVAL) this.take();
+    const pos = this.position;
+    const last = this.snaps[this.indexAtOrBefore(pos)];
+    if (!last || pos - last.pos >= SNAPSHOT_INTERVAL) this.take();
   }
 
-  noteOpStart(index: number): void { this.opStarts.set(this.machine.steps, index); }
+  noteOpStart(): void { this.opStarts.add(this.position); }
 
   /** the latest recorded host statement start strictly before `pos` */
   opStartBefore(pos: number): number | undefined {
     let best: number | undefined;
-    for (const s of this.opStarts.keys()) if (s < pos && (best === undefined || s > best)) best = s;
+    for (const s of this.opStarts) if (s < pos && (best === undefined || s > best)) best = s;
     return best;
   }
 
-  private indexAtOrBefore(steps: number): number {
+  private indexAtOrBefore(pos: number): number {
     let lo = 0, hi = this.snaps.length - 1, ans = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.snaps[mid].steps <= steps) { ans = mid; lo = mid + 1; } else hi = mid - 1;
+      if (this.snaps[mid].pos <= pos) { ans = mid; lo = mid + 1; } else hi = mid - 1;
     }
     return ans;
   }
 
-  /** Restore the machine to exactly `target` steps. false if that position cannot be reached. */
+  /** progress that a slice of k steps cannot exceed by much (events excluded: an instruction may emit many) */
+  private progress(): number {
+    let ticks = 0;
+    for (const c of this.machine.cpus) ticks += c.ticks;
+    return ticks + 2 * this.machine.hostIndex + (this.machine.waitingFor !== undefined ? 1 : 0);
+  }
+
+  /** with the conditions off: from the current state to exactly `target`; false if it cannot be hit */
+  private forwardTo(target: number, snap: Snap): boolean {
+    const m = this.machine;
+    // coarse: the progress (events excluded) at the target is at most target - the events emitted so far
+    for (;;) {
+      const left = target - (this.position - this.progress()) - FINE - this.progress();
+      if (left <= 0) break;
+      const st = m.run(left);
+      if (st.state === 'finished') break;
+    }
+    if (this.position > target) {
+      m.restore(snap.snap);
+    }
+    // fine
+    while (this.position < target) {
+      const st = m.run(1);
+      if (st.state === 'finished') break;
+    }
+    return this.position === target;
+  }
+
+  /** Restore the machine to exactly position `target`. false if that position cannot be reached. */
   replayTo(target: number): boolean {
     const i = this.indexAtOrBefore(target);
     if (i < 0) return false;
-    this.machine.restore(this.snaps[i].snap);
+    const s = this.snaps[i];
+    this.machine.restore(s.snap);
     this.hooks.disarm();
     try {
-      while (this.machine.steps < target) {
-        const st = this.machine.run(target - this.machine.steps);
-        if (st.state === 'finished') break;
-      }
+      return this.forwardTo(target, s);
     } finally {
       this.hooks.arm();
     }
-    return this.machine.steps === target;
   }
 
   /**
-   * One step back for vcpu `vcpu`: the latest position before `pos` where that vcpu had retired fewer
-   * instructions than now. Scans forward one step at a time from the snapshots before `pos`.
+   * One step back for vcpu `vcpu` (the reverse of `next`): the latest position before `pos` where that vcpu had
+   * retired fewer instructions than now, at the same call depth or outside it. Scans forward one step at a time
+   * from the snapshots before `pos`.
    */
-  previousVcpuPosition(pos: number, vcpu: number, ticksNow: number): number | undefined {
+  previousVcpuPosition(pos: number, vcpu: number, ticksNow: number, depthNow: number): number | undefined {
     let segEnd = pos;
     for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
-      const start = this.snaps[i].steps;
+      const start = this.snaps[i].pos;
       if (start >= segEnd) continue;
       this.machine.restore(this.snaps[i].snap);
       let found: number | undefined;
       this.hooks.disarm();
       try {
         const cpu = this.machine.cpus[vcpu];
-        if (cpu.ticks < ticksNow && this.machine.inKvmRun(vcpu)) found = this.machine.steps;
-        while (this.machine.steps < segEnd) {
+        const here = (): boolean => cpu.ticks < ticksNow && this.machine.inKvmRun(vcpu) && this.depth(vcpu) <= depthNow;
+        if (here()) found = this.position;
+        while (this.position < segEnd) {
           const st = this.machine.run(1);
           if (st.state === 'finished') break;
-          if (this.machine.steps < segEnd && cpu.ticks < ticksNow && this.machine.inKvmRun(vcpu)) found = this.machine.steps;
+          if (this.position < segEnd && here()) found = this.position;
         }
       } finally {
         this.hooks.arm();
@@ -118,22 +164,23 @@ export class History {
 
   /**
    * The latest stop condition hit strictly before `pos`: replay each segment between snapshots (latest first)
-   * with the conditions armed, recording hits without stopping there.
-   * `run` resumes the machine after a hit (the caller's stop filtering: conditions, hit counts).
+   * with the conditions armed, recording hits without stopping there. `accept` applies the caller's stop
+   * filtering (conditions of CPU breakpoints) and returns the stop, or undefined to go on.
    */
-  latestHitBefore(pos: number, resume: (limit: number) => MachineStatus, accept: (s: MachineStatus) => StopInfo | undefined): { steps: number; stop: StopInfo } | undefined {
+  latestHitBefore(pos: number, accept: (s: MachineStatus) => StopInfo | undefined): { pos: number; stop: StopInfo } | undefined {
     let segEnd = pos;
     for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
-      const start = this.snaps[i].steps;
+      const start = this.snaps[i].pos;
       if (start >= segEnd) continue;
       this.machine.restore(this.snaps[i].snap);
-      let last: { steps: number; stop: StopInfo } | undefined;
-      while (this.machine.steps < segEnd) {
-        const st = resume(segEnd - this.machine.steps);
+      let last: { pos: number; stop: StopInfo } | undefined;
+      while (this.position < segEnd) {
+        const st = this.machine.run(Math.max(1, Math.min(50_000, segEnd - this.position)));
         if (st.state === 'finished') break;
         if (st.state === 'stopped') {
           const stop = accept(st);
-          if (stop && this.machine.steps < pos) last = { steps: this.machine.steps, stop };
+          const p = this.position;
+          if (stop && p < pos) last = { pos: p, stop };
         }
       }
       if (last) return last;
