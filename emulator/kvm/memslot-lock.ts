@@ -124,22 +124,24 @@ function unlockMemslotIoctl(vm: Vm, api: LockApi, slotArg: bigint, unlockFlags: 
 
 /**
  * UNLOCK_MEM_ALL (v4 03+, v5): every locked slot; in v4 a per-slot error is logged ("error unlocking memslot %u: %d")
- * and the loop goes on — the per-slot unlock cannot fail in this machine. Also used by VM teardown (v4 07 / v5 08).
+ * and the loop goes on — the per-slot unlock cannot fail in this machine.
  */
 export function unlockAll(vm: Vm, api: LockApi): void {
   for (const slot of vm.memslots.lockedSlots()) unlockSlot(vm, api, slot);
   afterUnlock(vm, api);
 }
 
-/** Per slot: unpin, account_locked_vm(-npages), clear the lock flags; v5 07: unmap when pending ops exist. */
+/**
+ * VM teardown (v4 07/39, v5 08/38): kvm_arch_flush_shadow_all() frees the stage 2 PGD, then calls
+ * __unlock_memslot() on every locked slot — unpin and un-account only: no v5 07 unmap, and mmu_pending_ops is left
+ * as it is (the VM is going away).
+ */
+export function unlockAllOnTeardown(vm: Vm): void {
+  for (const slot of vm.memslots.lockedSlots()) unpinSlot(vm, slot);
+}
+
+/** Per slot: v5 07: unmap when pending ops exist; then __unlock_memslot (unpin, un-account, clear the flags). */
 function unlockSlot(vm: Vm, api: LockApi, slot: Memslot): void {
-  if (vm.lockedVmPages < slot.npages) {
-    // __account_locked_vm: WARN_ON_ONCE(pages > locked_vm), then the unsigned subtraction wraps
-    vm.warn(`WARNING: __account_locked_vm: unaccounting ${slot.npages} pages with locked_vm = ${vm.lockedVmPages} (WARN_ON_ONCE(pages > locked_vm))`);
-  }
-  vm.lockedVmPages -= slot.npages;
-  slot.lock = null;
-  slot.pinnedPages = 0;
   if (api.unmapOnUnlockWithPendingOps && vm.pendingOps.any) {
     const ops = vm.pendingOps.list();
     if (!vm.flags.mte && ops.length === 1 && ops[0] === 'sanitise_tags') {
@@ -147,6 +149,18 @@ function unlockSlot(vm: Vm, api: LockApi, slot: Memslot): void {
     }
     vm.s2Unmap(slot.gpa, slot.size);
   }
+  unpinSlot(vm, slot);
+}
+
+/** __unlock_memslot: unpin, account_locked_vm(-npages), clear the lock flags. */
+function unpinSlot(vm: Vm, slot: Memslot): void {
+  if (vm.lockedVmPages < slot.npages) {
+    // __account_locked_vm: WARN_ON_ONCE(pages > locked_vm), then the unsigned subtraction wraps
+    vm.warn(`WARNING: __account_locked_vm: unaccounting ${slot.npages} pages with locked_vm = ${vm.lockedVmPages} (WARN_ON_ONCE(pages > locked_vm))`);
+  }
+  vm.lockedVmPages -= slot.npages;
+  slot.lock = null;
+  slot.pinnedPages = 0;
 }
 
 /** v5 07: pending ops set and no locked slot left -> clear mmu_pending_ops. */

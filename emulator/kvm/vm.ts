@@ -24,7 +24,7 @@ import {
 import { dirtyCount, harvestDirtyBitmap, markDirty, newDirtyBitmap } from './dirty-log';
 import { PendingOps, type PendingOp } from './pending-ops';
 import { KvmVcpuState, KVM_ARM_VCPU_PMU_V3, KVM_ARM_VCPU_POWER_OFF, vcpuSetTarget, type KvmVcpuSnapshot } from './vcpu-state';
-import { lockCapIoctl, unlockAll } from './memslot-lock';
+import { lockCapIoctl, unlockAllOnTeardown } from './memslot-lock';
 import { capName, checkExtensionValue, hostIpaLimit } from './caps';
 import { mmioGuardAllowsNisv, nisvAllowsMmioGuard } from './mmio-guard';
 import { hostAccess as pkvmHostAccess, pkvmMarkHyp as pkvmMarkHypImpl } from './pkvm';
@@ -781,7 +781,7 @@ export class Vm implements ExitVm {
   destroy(): void {
     if (this.destroyed) return;
     this.stage2.destroy();
-    if (this.flavour.lock !== null) unlockAll(this, this.flavour.lock);
+    if (this.flavour.lock !== null) unlockAllOnTeardown(this);
     this.destroyed = true;
   }
 

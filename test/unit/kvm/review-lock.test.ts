@@ -92,3 +92,18 @@ for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {
     assert.ok(events.since(seq).some(e => e.event === 'warning' && /find_vma_intersection/.test(String(e.fields.message))));
   });
 }
+
+// v5 08/38 kvm_arch_flush_shadow_all(): kvm_free_stage2_pgd(), then `__unlock_memslot()` for each locked slot —
+// the unpin/un-account half, not unlock_memslot() with its v5 07 unmap, and nothing touches mmu_pending_ops
+test('E.3 VM teardown (v5 08) unpins without the v5 07 unlock steps: no warning, pending ops untouched', () => {
+  const { vm, cap, events } = mk('spe-rfc-v5');
+  vm.createMemslot({ id: 0, gpa: 0x4000_0000, size: 4 * P });
+  assert.equal(r(lock(vm, cap, 0, READ)), 'ok');
+  const before = vm.pendingOps.list();
+  const seq = events.nextSeq;
+  vm.destroy();
+  assert.equal(vm.lockedVmPages, 0);
+  assert.equal(vm.memslots.get(0)!.lock, null);
+  assert.deepEqual(vm.pendingOps.list(), before);
+  assert.deepEqual(events.since(seq).map(e => e.event), []);
+});

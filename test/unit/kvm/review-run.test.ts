@@ -27,7 +27,7 @@ class FakeSpe {
 /** A CPU whose program is a list of steps; each step may change the fake SPE state (a trapped register write). */
 class ScriptCpu extends FakeCpu {
   script: (() => CpuExit | void)[] = [];
-  override execute(budget: number): CpuExit {
+  override execute(budget = 1): CpuExit {
     for (let i = 0; i < budget; i++) {
       const step = this.script.shift();
       this.ticks++;
