@@ -88,12 +88,13 @@ describe('DAP launch and session', () => {
       const outputs: DebugProtocol.OutputEvent[] = [];
       dc.on('output', (e) => outputs.push(e as DebugProtocol.OutputEvent));
       const exited = dc.waitForEvent('exited');
+      const terminated = dc.waitForEvent('terminated');
       await Promise.all([
         dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()),
         dc.launch({ program: fixture('failing.kvms'), noDebug: true }),
       ]);
       assert.equal(((await exited) as DebugProtocol.ExitedEvent).body.exitCode, 1);
-      await dc.waitForEvent('terminated');
+      await terminated;
       const fail = outputs.find((o) => o.body.category === 'stderr' && /failing\.kvms:8:/.test(o.body.output));
       assert.ok(fail, outputs.map((o) => o.body.output).join(''));
       assert.equal(fail.body.line, 8);
