@@ -335,7 +335,9 @@ export function prediction(a: Analysis, s: HostStatement): string | undefined {
   if (!out) {
     const r = resolved(a, s);
     const unknown = r ? [...r.values.values()].some((v) => v === undefined) : true;
-    out = unknown ? 'not predicted: an argument is known only at run time' : 'succeeds (returns 0), as far as the checker can tell';
+    out = unknown ? 'not predicted: an argument is known only at run time'
+      : s.form === 'run' || s.form === 'join' ? 'no errno predicted; how KVM_RUN returns depends on the guest code'
+      : 'succeeds (returns 0), as far as the checker can tell';
   }
   m.set(s, out);
   return out;

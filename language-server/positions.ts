@@ -43,6 +43,7 @@ export function hex(v: bigint): string {
 export function sizeForm(v: bigint): string | undefined {
   if (v === 0n) return undefined;
   const units: [string, bigint][] = [['T', 1n << 40n], ['G', 1n << 30n], ['M', 1n << 20n], ['K', 1n << 10n]];
-  for (const [u, m] of units) if (v >= m && v % m === 0n) return `${v / m}${u}`;
+  // the largest unit that divides it, only when that reads as a size (2M, 64K; not 1025M for 0x4010_0000)
+  for (const [u, m] of units) if (v >= m && v % m === 0n) return v / m < 1024n || u === 'T' ? `${v / m}${u}` : undefined;
   return undefined;
 }
