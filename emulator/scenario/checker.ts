@@ -1097,6 +1097,7 @@ class Checker {
         bad(f.includes('locked') && f.includes('unlocked'), 'locked and unlocked cannot both hold');
         bad((f.includes('read') || f.includes('write')) && !f.includes('locked'), '`read`/`write` describe a lock: write `locked read [write]`');
         bad(f.includes('locked') && !f.includes('read'), '`locked` needs `read` (locked read, locked read write)');
+        if (f.includes('locked')) this.flavourLacks(s.range, 'memslot locking', (fl) => fl.lock !== null);
         this.fits(exprOf(s, 'slot')!.range, values.get('slot'), 16, 'a memslot id');
         return;
       }
@@ -1111,6 +1112,8 @@ class Checker {
         }
         if (form.id === 'expect.stage2.prot_none') this.flavourLacks(s.range, 'PROT_NONE entries', (f) => f.hasProtNone);
         if (form.id === 'expect.stage2.annotated' && hasFlag(s.args, 'mmio_guard')) this.flavourLacks(s.range, 'MMIO guard annotations', (f) => f.mmioGuard !== null);
+        const owner = optionOf(s.args, 'owner');
+        if (form.id === 'expect.stage2.annotated' && owner) this.flavourLacks(owner.key.range, 'owner ids in invalid PTEs', (f) => f.invalidPte !== 'prot-none');
         const lvl = values.get('level');
         if (lvl !== undefined && lvl > 3n) this.diags.error(optionOf(s.args, 'level')!.value.range, 'level is 0..3', 'range');
         return;
@@ -1136,6 +1139,8 @@ class Checker {
       case 'expect.pending_ops': {
         const ops = argOf(s, 'ops');
         if (ops?.kind === 'wordlist' && ops.items.length > 1 && ops.items.some((w) => w.text === 'none')) this.diags.error(ops.range, '`none` stands alone', 'syntax');
+        // mmu_pending_ops exists only with the lock RFC (spec E.4)
+        if (ops?.kind === 'wordlist' && ops.items.some((w) => w.text !== 'none')) this.flavourLacks(ops.range, 'deferred pending ops (mmu_pending_ops)', (fl) => fl.lock !== null);
         return;
       }
       case 'expect.event':

@@ -375,3 +375,10 @@ test('F#reset: SPE with an AArch32 EL1 or without SPE hardware -> EINVAL; psci_0
   expectOne(run(scen('', ['vcpu_init 0', 'vcpu_init 0 features=psci_0_1'])), 'warning', 'F#feature-reinit', 3, /bit 2/);
   assert.deepEqual(run(scen('', ['vcpu_init 0 features=power_off', 'vcpu_init 0 features=power_off'])), []);
 });
+
+test('Flavour: lock state, pending ops and owner ids are errors where the flavour has none', () => {
+  expectOne(run(scen('flavour mainline-5.15', ['expect memslot 0 locked read'])), 'error', 'flavour', 2);
+  assert.deepEqual(run(scen('flavour mainline-5.15', ['expect memslot 0 unlocked', 'expect pending_ops none'])), []);
+  expectOne(run(scen('flavour mmio-guard-v2', ['expect pending_ops flush_dcache'])), 'error', 'flavour', 2);
+  expectOne(run(scen('flavour pkvm-v3 mode protected', ['expect stage2 host 0x1000 annotated owner=1'])), 'error', 'flavour', 2);
+});
