@@ -58,15 +58,17 @@ export function analyseText(uri: string, version: number, text: string, flavour?
   try {
     r = analyseScenarioCapped(text, flavour);
   } catch (e) {
-    // the runner does not catch: fall back to the parser and the checker without the assembler
-    const p = parse(text);
-    const c = check(p.ast, { flavourOverride: flavour, environment: { assembleProgram: undefined } });
+    // the checker or the assembler threw: fall back to less (without the assembler, then an empty script)
     const z = { line: 0, col: 0, offset: 0 };
-    r = {
-      ast: p.ast,
-      info: c.info,
-      diagnostics: [...p.diagnostics, ...c.diagnostics, { range: { start: z, end: z }, severity: 'error', message: `internal error: ${(e as Error)?.message ?? String(e)}`, code: 'internal' }],
-    };
+    const internal: Diagnostic = { range: { start: z, end: z }, severity: 'error', message: `internal error: ${(e as Error)?.message ?? String(e)}`, code: 'internal' };
+    try {
+      const p = parse(text);
+      const c = check(p.ast, { flavourOverride: flavour, environment: { assembleProgram: undefined } });
+      r = { ast: p.ast, info: c.info, diagnostics: [...p.diagnostics, ...c.diagnostics, internal] };
+    } catch {
+      const ast: Script = { kind: 'script', items: [], consts: [], guests: [], range: { start: z, end: z } };
+      r = { ast, info: check(ast, { flavourOverride: flavour }).info, diagnostics: [internal] };
+    }
   }
   return { uri, version, text, ast: r.ast, diagnostics: r.diagnostics, info: r.info, lines: text.split('\n'), ms: Date.now() - t0 };
 }

@@ -24,7 +24,7 @@ import { rulesForErrno, rulesWithPrefix, type ErrnoRule } from './errnoRules';
 import { mnemonicDoc } from './mnemonics';
 
 const md = (value: string, range?: Range): Hover => ({ contents: { kind: MarkupKind.Markdown, value }, ...(range ? { range: toLspRange(range) } : {}) });
-const code = (s: string): string => '```kvms\n' + s + '\n```';
+const code = (s: string, lang = 'kvms'): string => '```' + lang + '\n' + s + '\n```';
 
 export function hover(a: Analysis, p: Position): Hover | null {
   const at = lineCol(p);
@@ -211,10 +211,10 @@ function instructionHover(a: Analysis, l: GuestLine): Hover | null {
       const bytes = Array.from(b.bytes.slice(off, off + e.size));
       if (e.size === 4 && !mn.text.startsWith('.')) {
         const word = (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0;
-        out.push('', code(`${hexGrouped(e.addr)}:  ${word.toString(16).padStart(8, '0')}  ${disassemble(word, e.addr, (x) => byAddr.get(x))}`));
+        out.push('', code(`${hexGrouped(e.addr)}:  ${word.toString(16).padStart(8, '0')}  ${disassemble(word, e.addr, (x) => byAddr.get(x)).replace(/\s+/g, ' ')}`, 'text'));
       } else if (e.size > 0) {
         const shown = bytes.slice(0, 16).map((x) => x.toString(16).padStart(2, '0')).join(' ');
-        out.push('', code(`${hexGrouped(e.addr)}:  ${shown}${e.size > 16 ? ' …' : ''}  (${e.size} bytes)`));
+        out.push('', code(`${hexGrouped(e.addr)}:  ${shown}${e.size > 16 ? ' …' : ''}  (${e.size} bytes)`, 'text'));
       }
     }
   } else if (a.diagnostics.some((d) => d.code === 'assemble' && d.range.start.line === l.range.start.line)) {

@@ -143,6 +143,7 @@ connection.onCodeLens(guarded('codeLens', [], (p) => {
 
 // never die on a stray exception: log it (a real crash is restarted by the client)
 process.on('uncaughtException', (e) => connection.console.error(`uncaught: ${e?.stack ?? String(e)}`));
+process.on('unhandledRejection', (e) => connection.console.error(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
 
 docs.documents.listen(connection);
 connection.listen();
