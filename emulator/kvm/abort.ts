@@ -183,6 +183,21 @@ export function stage2MappingSize(slot: ExitMemslot, hva: number, backingBlock: 
   return pageSize;                    // CONT_PTE, PAGE_SIZE, or a block the slot cannot hold
 }
 
+/**
+ * get_vma_page_shift for a VM_PFNMAP VMA (5.14+, spec C.4#7): a PUD or PMD when the HVA and the PA share the offset
+ * within it and ALIGN_DOWN(hva, size) >= vm_start && ALIGN(hva, size) <= vm_end (ALIGN rounds *up*: for a
+ * block-aligned hva it is hva itself, as posted); PAGE_SIZE otherwise.
+ */
+export function pfnmapVmaPageSize(vma: { readonly hva: number; readonly size: number; readonly pa: number }, hva: number, pageSize: number): number {
+  const pa = vma.pa + (hva - vma.hva);
+  for (const size of [levelSize(1, pageSize), levelSize(2, pageSize)]) {
+    if (mod(hva, size) !== mod(pa, size)) continue;
+    const up = mod(hva, size) === 0 ? hva : alignDown(hva, size) + size;
+    if (alignDown(hva, size) >= vma.hva && up <= vma.hva + vma.size) return size;
+  }
+  return pageSize;
+}
+
 function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: FaultResolution) => void): AbortOutcome {
   const { slot, writeFault, execFault, faultStatus } = f;
   const pageSize = vm.pageSize;
@@ -204,10 +219,17 @@ function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: Faul
   }
 
   // memslot_is_logging: a dirty bitmap and not READONLY; the SPE lock RFC also forces pages on locked slots
+  // (fault_supports_stage2_huge_mapping returns false for them)
   const loggingActive = slot.dirtyLog && !slot.readonly;
   const locked = vm.flavour.lock !== null && slot.lock !== null;
   const device = backing.kind === 'pfnmap';
-  const mapSize = loggingActive || locked || device ? pageSize : stage2MappingSize(slot, hva, backing.blockSize, pageSize);
+  let mapSize: number;
+  if (loggingActive || locked) mapSize = pageSize;
+  else if (device) {
+    mapSize = vm.flavour.pfnmapBlockMappings
+      ? stage2MappingSize(slot, hva, pfnmapVmaPageSize(backing, hva, pageSize), pageSize)
+      : pageSize;
+  } else mapSize = stage2MappingSize(slot, hva, backing.blockSize, pageSize);
   const faultIpa = mapSize > pageSize ? alignDown(f.faultIpa, mapSize) : alignDown(f.faultIpa, pageSize);
   const mapHva = slot.hva + (faultIpa - slot.gpa);
   const mapBacking = mapHva === hva ? backing : vm.hvaToBacking(mapHva) ?? backing;

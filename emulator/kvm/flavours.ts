@@ -64,6 +64,12 @@ export interface Flavour {
   readonly memSlotsNum: number;
   /** A.2#12: v5.8-era `>=` vs v5.10+ `>` on the IPA limit */
   readonly ipaLimitCheck: '>' | '>=';
+  /**
+   * C.4#7: VM_PFNMAP (device) faults may use PMD/PUD blocks (get_vma_page_shift, Keqian Zhu "KVM: arm64: Try
+   * stage2 block mapping for host device MMIO", 2aa53d68cee6, merged for 5.14). Before that, device memory was
+   * mapped page by page.
+   */
+  readonly pfnmapBlockMappings: boolean;
   readonly lock: LockApi | null;
   readonly spe: SpeApi | null;
   readonly mmioGuard: MmioGuardApi | null;
@@ -93,14 +99,14 @@ const MMIO_NOTE = ((0x4d4d494fn) << 1n);
 
 export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
   'mainline-5.15': {
-    name: 'mainline-5.15', base: '5.15', memSlotsNum: 32767, ipaLimitCheck: '>',
+    name: 'mainline-5.15', base: '5.15', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
     lock: null, spe: null, mmioGuard: null,
     invalidPte: 'owner-9-2', protectedMode: 'owner', hasProtNone: false, mmioNote: null,
     caps: { ...COMMON_CAPS },
     quirks: [],
   },
   'spe-rfc-v4': {
-    name: 'spe-rfc-v4', base: '5.14-rc5', memSlotsNum: 32767, ipaLimitCheck: '>',
+    name: 'spe-rfc-v4', base: '5.14-rc5', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
     lock: {
       cap: 206, busyIfRunOnce: true, unlockRequiresLocked: false, unmapOnUnlockWithPendingOps: false,
       pendingOpsClear: 'bitmap_zero', mteWhileLockedErrno: 'EPERM',
@@ -117,7 +123,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
     ],
   },
   'spe-rfc-v5': {
-    name: 'spe-rfc-v5', base: '5.16-rc1', memSlotsNum: 32767, ipaLimitCheck: '>',
+    name: 'spe-rfc-v5', base: '5.16-rc1', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
     lock: {
       cap: 207, busyIfRunOnce: false, unlockRequiresLocked: true, unmapOnUnlockWithPendingOps: true,
       pendingOpsClear: 'bit_by_bit', mteWhileLockedErrno: 'EINVAL',
@@ -132,7 +138,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
     ],
   },
   'mmio-guard-v2': {
-    name: 'mmio-guard-v2', base: '5.15-rc3', memSlotsNum: 32767, ipaLimitCheck: '>',
+    name: 'mmio-guard-v2', base: '5.15-rc3', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
     lock: null, spe: null,
     mmioGuard: { cap: 206, info: 0xC6000002, enroll: 0xC6000003, map: 0xC6000004, unmap: 0xC6000005 },
     invalidPte: 'annotate', protectedMode: null, hasProtNone: false, mmioNote: MMIO_NOTE,
@@ -143,7 +149,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
     ],
   },
   'pkvm-v3': {
-    name: 'pkvm-v3', base: '~5.12', memSlotsNum: 32767, ipaLimitCheck: '>',
+    name: 'pkvm-v3', base: '~5.12', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: false,
     lock: null, spe: null, mmioGuard: null,
     invalidPte: 'prot-none', protectedMode: 'prot-none', hasProtNone: true, mmioNote: null,
     caps: { ...COMMON_CAPS },

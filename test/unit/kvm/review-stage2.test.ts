@@ -6,6 +6,8 @@ import { EventLog } from '../../../emulator/events';
 import { Vm, type VmConfig } from '../../../emulator/kvm/vm';
 import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
 import { KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
+import { handleGuestAbort, pfnmapVmaPageSize } from '../../../emulator/kvm/abort';
+import { abortExit, makeWorld } from './abort-fixture.test';
 
 const P = 4096;
 
@@ -32,4 +34,29 @@ test('F stage2_unmap_vm on vcpu reset skips VM_PFNMAP ranges; RAM is unmapped', 
   assert.ok(vm.vcpuInit(0, { target: 5, features: [2] }).ok, 'reset after run: stage2_unmap_vm');
   assert.ok(!vm.stage2.translate(ram.gpa).valid);
   assert.ok(vm.stage2.translate(dev.gpa).valid, 'the device mapping stays');
+});
+
+// mmu.c (5.14+) get_vma_page_shift(): a VM_PFNMAP VMA gets PMD_SHIFT/PUD_SHIFT when hva and pa agree within the
+// block and the block lies in the VMA; user_mem_abort then keeps it if fault_supports_stage2_huge_mapping() holds
+// (Keqian Zhu, "KVM: arm64: Try stage2 block mapping for host device MMIO", 2aa53d68cee6)
+test('C.4#7 a 2 MiB-aligned VM_PFNMAP slot faults in as a Device block (5.14+); pkvm-v3 (~5.12) maps pages', () => {
+  const dev = { id: 2, gpa: 0xa000_0000, size: 4 * 1024 * 1024, backing: 'pfnmap' as const };
+  const w = makeWorld({ flavour: 'mainline-5.15', slots: [dev] });
+  assert.equal(handleGuestAbort(w.vm, w.cpu, abortExit({ ipa: 0xa020_3000, wnr: true })).resolution, 'map');
+  const t = w.pt.translate(0xa020_3000);
+  assert.ok(t.valid && t.device && t.level === 2 && t.leafSize === 2 * 1024 * 1024);
+  assert.equal(t.valid && t.pa, w.vm.paOfIpa(0xa020_3000));
+  const old = makeWorld({ flavour: 'pkvm-v3', slots: [dev] });
+  handleGuestAbort(old.vm, old.cpu, abortExit({ ipa: 0xa020_3000, wnr: true }));
+  const t3 = old.pt.translate(0xa020_3000);
+  assert.ok(t3.valid && t3.device && t3.level === 3);
+});
+
+test('C.4#7 get_vma_page_shift for VM_PFNMAP: congruence and the VMA bounds decide the block size', () => {
+  const M2 = 2 * 1024 * 1024, G1 = 1024 * 1024 * 1024;
+  const vma = { hva: 0x7f00_0000_0000, size: G1, pa: 0xc000_0000_0000 };
+  assert.equal(pfnmapVmaPageSize(vma, vma.hva, 4096), G1);
+  assert.equal(pfnmapVmaPageSize({ ...vma, size: 4 * M2 }, vma.hva + M2 + 4096, 4096), M2);
+  assert.equal(pfnmapVmaPageSize({ ...vma, pa: vma.pa + 4096 }, vma.hva + M2, 4096), 4096, 'hva and pa disagree within 2M');
+  assert.equal(pfnmapVmaPageSize({ ...vma, hva: vma.hva + 4096, size: M2 }, vma.hva + 8192, 4096), 4096, 'block starts before the VMA');
 });
