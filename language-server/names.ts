@@ -4,7 +4,7 @@
 // one index, built once per analysis.
 
 import type { Expr, GuestLine, HostStatement, Range, Script } from '../emulator/scenario';
-import { exprOf, optionOf, vocabulary } from '../emulator/scenario';
+import { exprOf, optionOf } from '../emulator/scenario';
 import { predefinedSymbols } from '../emulator/arch/smccc';
 import { lookupSysreg, speFieldSymbols } from '../emulator/arch/sysregs';
 import type { Analysis } from './documents';
@@ -169,4 +169,3 @@ export function nameIndex(a: Analysis): NameIndex {
   return idx;
 }
 
-export { vocabulary };
