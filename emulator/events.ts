@@ -58,6 +58,11 @@ export function toJson(e: TraceEvent): { [k: string]: JsonValue } {
   return out;
 }
 
+export interface EventLogSnapshot {
+  readonly length: number;
+  readonly line: number;
+}
+
 export interface EventSink {
   emit(kind: EventKind, fields: Fields, vcpu?: number): void;
 }
@@ -106,9 +111,11 @@ export class EventLog implements EventSink {
     return undefined;
   }
 
-  /** Snapshot = the length; restore truncates (the log is append-only). */
-  snapshot(): number { return this.events.length; }
-  restore(len: number): void {
+  /** Snapshot = the length and the current statement line; restore truncates (the log is append-only). */
+  snapshot(): EventLogSnapshot { return { length: this.events.length, line: this.line }; }
+  restore(s: EventLogSnapshot): void {
+    const len = s.length;
+    this.line = s.line;
     while (this.events.length > len) {
       const e = this.events.pop()!;
       this.counts.set(e.event, (this.counts.get(e.event) ?? 1) - 1);

@@ -11,7 +11,7 @@
 // be suspended at any instruction boundary (a breakpoint, `pause`, a time slice) and resumed with the same result
 // as an uninterrupted run: slicing never changes the trace.
 
-import { EventLog, type TraceEvent } from './events';
+import { EventLog, type EventLogSnapshot, type TraceEvent } from './events';
 import type { CpuExit } from './kvm/guest';
 import type { ErrnoName } from './kvm/errno';
 
@@ -131,7 +131,7 @@ export interface MachineSnapshot {
   readonly turnVcpu: number;
   readonly turnLeft: number;
   readonly awaiting: number | undefined;
-  readonly eventsLength: number;
+  readonly eventLog: EventLogSnapshot;
   readonly windowStart: number;
   readonly steps: number;
   readonly parts: readonly unknown[];
@@ -468,7 +468,7 @@ export class Machine {
       turnVcpu: this.turnVcpu,
       turnLeft: this.turnLeft,
       awaiting: this.awaiting,
-      eventsLength: this.events.snapshot(),
+      eventLog: this.events.snapshot(),
       windowStart: this.windowStart,
       steps: this.steps,
       parts: this.stateful.map((p) => p.snapshot()),
@@ -482,7 +482,7 @@ export class Machine {
     this.turnVcpu = s.turnVcpu;
     this.turnLeft = s.turnLeft;
     this.awaiting = s.awaiting;
-    this.events.restore(s.eventsLength);
+    this.events.restore(s.eventLog);
     this.windowStart = s.windowStart;
     this.steps = s.steps;
     this.pendingStop = undefined;

@@ -175,6 +175,8 @@ export class Cpu implements GuestCpu {
 
   waiting = false;
   private pendingStop: CpuExit | null = null;
+  /** set by `requestStop()`: `execute` returns at the next instruction boundary */
+  private stopRequested = false;
   /** VSESR_EL2 of a pending virtual SError, or null */
   private pendingSError: bigint | null = null;
 
@@ -416,7 +418,11 @@ export class Cpu implements GuestCpu {
   // execution
   // =====================================================================================================
 
+  /** Make a running `execute` return `{kind:'stop'}` at the next instruction boundary (machine stop conditions). */
+  requestStop(): void { this.stopRequested = true; }
+
   execute(budget: number): CpuExit {
+    this.stopRequested = false;
     if (this.pendingStop !== null) { const e = this.pendingStop; this.pendingStop = null; return e; }
     this.exit = null;
     if (this.waiting) {
@@ -434,6 +440,11 @@ export class Cpu implements GuestCpu {
           if ((this.daif & 2) === 0 && this.irqSource !== null && this.irqSource.irqPending()) this.takeIrq();
           if (this.bpLo.size !== 0 && !first && this.bpLo.has(this.pcLo) && this.bpPcs.has(this.getPc())) {
             return { kind: 'stop', reason: 'instruction breakpoint' };
+          }
+          if (this.stopRequested) {
+            // the machine saw a stop condition (an event emitted by this instruction): stop before the next one
+            this.stopRequested = false;
+            return { kind: 'stop', reason: 'pause' };
           }
           // ---- fetch ----
           const pcLo = this.pcLo;
