@@ -129,8 +129,9 @@ test('E.3#4 (v4 only): lock after a vcpu ran -> EBUSY; v5 allows it', () => {
   assert.deepEqual(run(scen('flavour spe-rfc-v5', lines)), []);
 });
 
-test('E.3#3 lock while a vcpu is inside KVM_RUN (run N &) -> EBUSY', () => {
-  expectOne(run(scen('', [SLOT0, 'vcpu_init 0', 'run 0 &', 'lock 0 read', 'join 0 => EINTR'])), 'warning', 'E.3#3', 5);
+test('E.3#3 is not predicted: a background vcpu may already have left KVM_RUN (depends on the guest)', () => {
+  assert.deepEqual(run(scen('', [SLOT0, 'vcpu_init 0', 'run 0 &', 'lock 0 read', 'join 0 => EINTR'])), []);
+  assert.deepEqual(run(scen('', [SLOT0, 'vcpu_init 0', 'run 0 &', 'lock 0 read => EBUSY', 'join 0 => EINTR'])), []);
 });
 
 test('E.3 unlock: v5 unlock of an unlocked slot -> EINVAL; v4 allows it', () => {
