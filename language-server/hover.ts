@@ -50,7 +50,7 @@ export function hover(a: Analysis, p: Position): Hover | null {
     case 'statement-keyword':
       return s ? statementHover(a, s, s.keyword.range) : null;
     case 'result':
-      if (loc.result?.kind === 'errno') return errnoHover(loc.result.name, loc.result.range, s && resolved(a, s));
+      if (loc.result?.kind === 'errno') return errnoHover(loc.result.name, loc.result.range, s && resolved(a, s), s && prediction(a, s));
       if (loc.result?.kind === 'exit') return md(`\`=> exit ${loc.result.reason.text}\`: KVM_RUN returned 0 with \`run->exit_reason\` = KVM_EXIT_${loc.result.reason.text.toUpperCase()} (spec C.5, LANGUAGE.md results)`, loc.result.range);
       if (loc.result?.kind === 'ok') return md('`=> ok`: the ioctl returns 0', loc.result.range);
       if (loc.result?.kind === 'hyp_panic') return md('`=> hyp_panic`: the host access hits a page the hypervisor owns; pKVM panics (spec B.8)', loc.result.range);
@@ -343,12 +343,13 @@ export function prediction(a: Analysis, s: HostStatement): string | undefined {
   return out;
 }
 
-function errnoHover(name: string, range: Range, r: ResolvedStatement | undefined): Hover {
+function errnoHover(name: string, range: Range, r: ResolvedStatement | undefined, here: string | undefined): Hover {
   const n = (ERRNO as { readonly [k: string]: number })[name];
   const rules = rulesForErrno(name);
   const lines = [`**${name}**${n !== undefined ? ` (-${n})` : ''}`];
   if (rules.length) lines.push('', 'Produced by:', '', rulesTable(rules));
   if (r?.form?.id === 'lock') lines.push('', 'For `lock`: see the E.3 table (hover `lock`).');
+  if (here) lines.push('', `**Here:** ${here}`);
   return md(lines.join('\n'), range);
 }
 

@@ -145,6 +145,7 @@ describe('hover', () => {
     assert.match(h, /EPERM/);
     assert.match(h, /E\.3#6/);
     assert.match(h, /E\.5#first-run/);
+    assert.match(h, /\*\*Here:\*\* returns \*\*EPERM\*\* \(spec E\.3#6\)/);
   });
   test('instruction: address, encoding and disassembly from the assembler', async () => {
     const h = await hoverText(lockUri, LOCK, 'mov x0, #1', 1);
