@@ -118,7 +118,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
     invalidPte: 'owner-63-56', protectedMode: null, hasProtNone: false, mmioNote: null,
     caps: { ...COMMON_CAPS, KVM_CAP_ARM_LOCK_USER_MEMORY_REGION: 206, KVM_CAP_ARM_VCPU_SUPPORTED_CPUS: 207, KVM_CAP_ARM_SPE: 208 },
     quirks: [
-      'spe-rfc-v4: unlocking a memslot that is not locked succeeds and un-accounts its pages (v4 03/39 has no check)',
+      'spe-rfc-v4: unlocking a memslot that is not locked is not refused (v4 03/39 has no check); unpin_memslot_pages() then walks an uninitialised (NULL) or already-freed page list, which oopses the real kernel; the model un-accounts the pages instead',
       'spe-rfc-v4: KVM_ARM_VCPU_SPE_IRQ accepts a non-PPI INTID: kvm_spe_irq_is_valid() returns -EINVAL from a bool function (v4 21/39)',
     ],
   },

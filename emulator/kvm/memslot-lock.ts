@@ -115,7 +115,11 @@ function unlockMemslotIoctl(vm: Vm, api: LockApi, slotArg: bigint, unlockFlags: 
   if (slot === undefined) return fail('EINVAL', 'E.3#unlock-missing', `memslot ${slotArg} does not exist`);
   if (slot.lock === null) {
     if (api.unlockRequiresLocked) return fail('EINVAL', 'E.3#unlock-not-locked', `memslot ${slot.id} is not locked`);
-    vm.warn('spe-rfc-v4: unlocking a memslot that is not locked succeeds and un-accounts its pages (v4 03/39 has no check)');
+    // v4 03/39 as posted: unlock_memslot() runs unpin_memslot_pages() over memslot->arch.pages.list, which only
+    // lock_memslot() initialises (INIT_LIST_HEAD) and whose entries it kfree()s without list_del(): a never-locked
+    // slot walks a zeroed list head (NULL dereference), a slot unlocked before walks freed entries. The model cannot
+    // oops; it goes on as if the walk found nothing (unpin nothing, account_locked_vm(-npages), return 0).
+    vm.warn(`spe-rfc-v4: unlocking memslot ${slot.id}, which is not locked: v4 03/39 has no check, and unpin_memslot_pages() walks memslot->arch.pages.list, a zeroed head if the slot was never locked (NULL pointer dereference in the real kernel) or the entries the last unlock kfree()d (use-after-free); modelled as unpinning nothing and un-accounting ${slot.npages} pages`);
   }
   unlockSlot(vm, api, slot);
   afterUnlock(vm, api);

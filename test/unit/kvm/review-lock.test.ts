@@ -107,3 +107,12 @@ test('E.3 VM teardown (v5 08) unpins without the v5 07 unlock steps: no warning,
   assert.deepEqual(vm.pendingOps.list(), before);
   assert.deepEqual(events.since(seq).map(e => e.event), []);
 });
+
+// v4 03/39: INIT_LIST_HEAD(&memslot->arch.pages.list) happens only in lock_memslot(); unlock_memslot() has no
+// "is it locked" check and walks that list. The kernel oopses there; the model says so in its warning.
+test('E.3#unlock-not-locked v4: the warning names the NULL list walk the real kernel does', () => {
+  const { vm, cap, events } = mk('spe-rfc-v4');
+  vm.createMemslot({ id: 3, gpa: 0x4000_0000, size: 4 * P });
+  assert.equal(r(vm.enableCap(cap, 2, [3n, 0n, 0n, 0n])), 'ok');
+  assert.ok(events.all().some(e => e.event === 'warning' && /NULL pointer dereference/.test(String(e.fields.message))));
+});
