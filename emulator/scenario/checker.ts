@@ -1309,7 +1309,8 @@ class Checker {
 
   private unlockSlot(slot: bigint | undefined): void {
     const old = slot === undefined ? undefined : this.slots.get(slot);
-    if (old?.lock) {
+    // v4 as posted un-accounts the pages of a slot that is not locked too (memslot-lock.ts, E.3 unlock table)
+    if (old && (old.lock || !this.flavour.lock?.unlockRequiresLocked)) {
       old.lock = null;
       if (old.size !== undefined) this.lockedPages -= old.size / BigInt(this.machine.pageSize);
     }
