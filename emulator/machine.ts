@@ -268,10 +268,8 @@ export class Machine {
         this.runs[vcpu] = null;
         this.kvm.setInIoctl(vcpu, false);
         this.awaiting = undefined;
-        const out = run.complete(run.result);
-        const st = this.completeStatement(out);
+        const st = this.settle(run.complete(run.result), goal);
         if (st) return st;
-        if (goal.untilStatementDone !== undefined) return this.stepDone(goal.stepped);
         continue;
       }
 
@@ -299,17 +297,15 @@ export class Machine {
         }
         const entry = this.kvm.enter(out.vcpu);
         if (entry) {
-          const st = this.completeStatement(out.complete(entry));
+          const st = this.settle(out.complete(entry), goal);
           if (st) return st;
-          if (goal.untilStatementDone !== undefined) return this.stepDone(goal.stepped);
           continue;
         }
         this.runs[out.vcpu] = { stepsLeft: out.steps, background: out.background, complete: out.complete };
         this.kvm.setInIoctl(out.vcpu, true);
         if (out.background) {
-          const st = this.completeStatement({ kind: 'done' });
+          const st = this.settle({ kind: 'done' }, goal);
           if (st) return st;
-          if (goal.untilStatementDone !== undefined) return this.stepDone(goal.stepped);
           continue;
         }
         this.awaiting = out.vcpu;
@@ -328,22 +324,24 @@ export class Machine {
         if (run.result !== undefined) {
           this.runs[out.vcpu] = null;
           this.kvm.setInIoctl(out.vcpu, false);
-          const st = this.completeStatement(out.complete(run.result));
+          const st = this.settle(out.complete(run.result), goal);
           if (st) return st;
-          if (goal.untilStatementDone !== undefined) return this.stepDone(goal.stepped);
           continue;
         }
         this.awaiting = out.vcpu;
         this.startRotation();
         continue;
       }
-      const st = this.completeStatement(out);
+      const st = this.settle(out, goal);
       if (st) return st;
-      if (goal.untilStatementDone !== undefined) return this.stepDone(goal.stepped);
     }
   }
 
-  private stepDone(_stepped: boolean | undefined): MachineStatus {
+  /** A statement finished: complete it, and stop here when single-stepping the host thread. */
+  private settle(out: OpOutcome, goal: { untilStatementDone?: number }): MachineStatus | undefined {
+    const st = this.completeStatement(out);
+    if (st) return st;
+    if (goal.untilStatementDone === undefined) return undefined;
     if (this.hostIndex >= this.ops.length) return this.finish(0);
     this.finishedStatus = { state: 'stopped', stop: { reason: 'step' } };
     return this.finishedStatus;
