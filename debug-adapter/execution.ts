@@ -13,6 +13,7 @@ import { disassemble } from '../emulator/cpu/disasm';
 import type { Breakpoints, StopDecision } from './breakpoints';
 import type { FilterId } from './exception-filters';
 import { History } from './history';
+import { BreakpointGuard } from './breakpoint-guard';
 
 export const SLICE = 50_000;
 export const DEFAULT_STEP_LIMIT = 200_000_000;
@@ -51,8 +52,14 @@ export class Execution {
   /** do not stop again before the statement we are stopped at (resuming from it) */
   private skip: { index: number; steps: number } | undefined;
 
+  private readonly guard: BreakpointGuard;
+
   constructor(private readonly machine: Machine, private readonly board: Board, private readonly bps: Breakpoints) {
-    this.history = new History(machine, { arm: () => this.arm(), disarm: () => this.disarm() }, (v) => board.cpus[v].callStack().length);
+    this.guard = new BreakpointGuard(board.cpus);
+    this.history = new History(
+      machine, { arm: () => this.arm(), disarm: () => this.disarm(), restored: () => this.guard.clear() },
+      (v) => board.cpus[v].callStack().length,
+    );
     this.arm();
   }
 
@@ -76,11 +83,13 @@ export class Execution {
     };
     const cpuBps = this.bps.cpuBreakpoints();
     for (const c of this.board.cpus) c.setBreakpoints(cpuBps);
+    this.guard.setPcs(cpuBps.pcs);
   }
 
   disarm(): void {
     this.machine.conditions = {};
     for (const c of this.board.cpus) c.setBreakpoints({});
+    this.guard.setPcs(new Set());
   }
 
   private threadVcpu(): number | undefined { return this.machine.waitingFor; }
@@ -122,6 +131,7 @@ export class Execution {
   }
 
   private async loop(once: () => MachineStatus): Promise<Outcome> {
+    this.guard.resume();
     this.running = true;
     try {
       for (;;) {
@@ -154,6 +164,7 @@ export class Execution {
   /** host `stepIn`: a `run N` statement enters the guest and stops at its first instruction */
   async stepInHost(): Promise<Outcome> {
     if (this.machine.waitingFor !== undefined) return this.stepVcpu(this.machine.waitingFor, 'in');
+    this.guard.resume();
     this.running = true;
     let st: MachineStatus;
     try {
@@ -195,6 +206,7 @@ export class Execution {
       for (let n = 1; ; n++) {
         if (this.terminated) return { kind: 'terminated' };
         if (this.pauseRequested) return this.pauseStop();
+        this.guard.resume();
         const st = this.machine.stepVcpu(vcpu);
         if (st.state !== 'stopped' || st.stop.reason !== 'step' || st.stop.vcpu !== vcpu) {
           const out = this.classify(st);

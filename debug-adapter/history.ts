@@ -23,6 +23,8 @@ export interface ReplayHooks {
   disarm(): void;
   /** put them back */
   arm(): void;
+  /** the machine state was restored from a snapshot */
+  restored?(): void;
 }
 
 /** the slicing-invariant position of a machine (see the header) */
@@ -173,6 +175,7 @@ export class History {
       const start = this.snaps[i].pos;
       if (start >= segEnd) continue;
       this.machine.restore(this.snaps[i].snap);
+      this.hooks.restored?.();
       let last: { pos: number; stop: StopInfo } | undefined;
       while (this.position < segEnd) {
         const st = this.machine.run(Math.max(1, Math.min(50_000, segEnd - this.position)));

@@ -240,6 +240,27 @@ describe('DAP breakpoints', () => {
     }
   });
 
+  it('a guest breakpoint is hit on every pass, also where a scheduler turn (1,000 instructions) begins', async () => {
+    const dc = await client();
+    try {
+      const file = fixture('loop3000.kvms');
+      let hits = 0;
+      dc.on('output', (e) => { if ((e as DebugProtocol.OutputEvent).body.output === 'hit\n') hits++; });
+      const exited = dc.waitForEvent('exited', 30_000);
+      await Promise.all([
+        dc.waitForEvent('initialized').then(async () => {
+          await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: lineOf(file, 'add x0, x0, #1'), logMessage: 'hit' }] });
+          await dc.configurationDoneRequest();
+        }),
+        dc.launch({ program: file }),
+      ]);
+      await exited;
+      assert.equal(hits, 3000);
+    } finally {
+      await dc.stop();
+    }
+  });
+
   it('data breakpoint on an IPA range (dataBreakpointInfo asAddress) stops after the store', async () => {
     const dc = await client();
     try {
