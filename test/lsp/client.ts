@@ -51,7 +51,7 @@ export class LspClient {
   }
 
   /** the next diagnostics for uri (of that version, if given) */
-  nextDiagnostics(uri: string, version?: number, timeoutMs = 10_000): Promise<PublishDiagnosticsParams> {
+  nextDiagnostics(uri: string, version?: number, timeoutMs = 60_000): Promise<PublishDiagnosticsParams> {
     return new Promise((resolveP, reject) => {
       const t = setTimeout(() => reject(new Error(`no diagnostics for ${uri} v${version} within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({ uri, version, resolve: (p) => { clearTimeout(t); resolveP(p); } });
