@@ -259,3 +259,39 @@ host {
   assert.ok(a.length > 10);
   assert.deepEqual(a, b);
 });
+
+test('S1PTW into a read-only memslot: 5.x treats the walk as a write and injects an abort (spec C.4 note, C.4#4a/b)', () => {
+  ok(`
+machine { guest_exceptions stop  s1_tables 0x8000_0000 }
+guest at 0x4000_0000 {
+    mov x0, #1
+    b .
+}
+host {
+    memslot 0 gpa=0x4000_0000 size=2M
+    memslot 1 gpa=0x8000_0000 size=64K readonly
+    vcpu_init 0
+    s1map va=0x4000_0000 ipa=0x4000_0000 size=2M perm=rx
+    run 0 => exit guest_exception
+    expect event stage2-fault s1ptw=true write=true resolution=inject ipa=0x8000_0000
+    expect event guest-exception cause=injected
+}`);
+});
+
+test('S1PTW outside every memslot: the fetch walk faults and KVM injects a prefetch abort', () => {
+  const o = ok(`
+machine { guest_exceptions stop }
+guest at 0x4000_0000 {
+    mov x0, #1
+}
+host {
+    memslot 0 gpa=0x4000_0000 size=2M
+    vcpu_init 0
+    set_reg 0 TTBR0_EL1=0x9000_0000 TCR_EL1=0x5_8080_3510 MAIR_EL1=0xff SCTLR_EL1=0x30d0_1805
+    run 0 => exit guest_exception
+    expect event stage2-fault s1ptw=true resolution=inject ipa=0x9000_0000
+}`);
+  const ge = o.events.find((e) => e.event === 'guest-exception')!;
+  // ESR_EL1: EC 0x21 (instruction abort, current EL), IL, FSC 0x10 (spec C.6)
+  assert.equal(ge.fields.esr, 0x8600_0010n);
+});
