@@ -87,7 +87,7 @@ export function guestCode(l: GuestLine): { code: string; colBase: number } {
 }
 
 const GUEST_TOKEN = /0[xXbB][0-9A-Fa-f_]+|[0-9][0-9A-Za-z_]*|[A-Za-z_.$][A-Za-z0-9_.$]*|"(?:[^"\\]|\\.)*"|\S/g;
-const REGISTER = /^(?:[xw](?:[12]?[0-9]|30)|sp|wsp|xzr|wzr|lr|fp)$/i;
+const REGISTER = /^(?:[xw](?:[12]?[0-9]|30)|sp|wsp|xzr|wzr|lr)$/i;
 
 export function isGpRegister(name: string): boolean {
   return REGISTER.test(name);

@@ -5,6 +5,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { LspClient, ROOT } from '../lsp/client';
 
 function scenario(lines: number): string {
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     tokens.push(performance.now() - t0);
   }
   await client.stop();
-  console.log(`language server (stdio), ${lines.length - 1}-line scenario, ${first.diagnostics.length} diagnostics`);
+  console.log(`language server (stdio), ${lines.length - 1}-line scenario, ${first.diagnostics.length} diagnostics; ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(`  server start (spawn -> initialize):     ${fmt(starts)}`);
   console.log(`  didOpen -> publishDiagnostics:           ${openMs.toFixed(1)} ms`);
   console.log(`  didChange -> publishDiagnostics:         ${fmt(change)} (target p50 < 100 ms)`);
