@@ -152,6 +152,11 @@ interface SlotState {
   dirtyLog: boolean;
   backing: string;
   lock: { read: boolean; write: boolean } | null;
+  /**
+   * Stage 2 certainly still holds the pages a lock mapped (v4 leaves them mapped after UNLOCK): locking again
+   * fails with EAGAIN (E.3#13). Cleared by anything that may unmap (v5 unlock, delete/move, unmap_host, reset).
+   */
+  lockMapped?: boolean;
   range: Range;
 }
 
@@ -921,6 +926,8 @@ class Checker {
       const limit = this.machine.memlock >> shift;
       if (npages + this.lockedPages > limit) return { errno: 'ENOMEM', rule: 'E.3#8', message: `${npages} + locked_vm ${this.lockedPages} pages > RLIMIT_MEMLOCK ${limit} pages` };
     }
+    if (old.backing === 'pfnmap') return { errno: 'ENOMEM', rule: 'E.3#9', message: 'pin_user_pages fails on a VM_PFNMAP backing' };
+    if (old.lockMapped) return { errno: 'EAGAIN', rule: 'E.3#13', message: `the pages of memslot ${slot} are still mapped at stage 2 with the same PA (${this.flavour.name} leaves them mapped after UNLOCK)`, related: [{ range: old.range, message: `memslot ${slot}` }] };
     return undefined;
   }
 
@@ -1200,6 +1207,16 @@ class Checker {
       if (v) v.background = false;
       return;
     }
+    // Whatever the outcome: DELETE/MOVE unmap the old range before the arch hook can refuse them (A.2#8 note),
+    // munmap and a vcpu reset after a run unmap stage 2 (conservatively: forget what locks mapped).
+    if (form.id === 'memslot' || form.id === 'memslot.delete' || form.id === 'memslot.move' || form.id === 'set_memory_region') {
+      const old = this.slots.get(values.get('slot') ?? -1n);
+      if (old) old.lockMapped = false;
+    } else if (form.id === 'unmap_host') {
+      for (const o of this.slots.values()) o.lockMapped = false;
+    } else if (form.id === 'vcpu_init' && this.vcpus[Number(values.get('vcpu') ?? -1n)]?.hasRunOnce) {
+      for (const o of this.slots.values()) if (!o.lock) o.lockMapped = false;
+    }
     // A statement without `=>` must succeed (else the scenario stops there); after `=> EXXX`, or a predicted
     // failure, the state is as it was.
     if (!this.succeeds(s) || pred) return;
@@ -1303,6 +1320,7 @@ class Checker {
     const old = slot === undefined ? undefined : this.slots.get(slot);
     if (old && !old.lock) {
       old.lock = { read, write };
+      old.lockMapped = true;
       if (old.size !== undefined) this.lockedPages += old.size / BigInt(this.machine.pageSize);
     }
   }
@@ -1312,12 +1330,16 @@ class Checker {
     // v4 as posted un-accounts the pages of a slot that is not locked too (memslot-lock.ts, E.3 unlock table)
     if (old && (old.lock || !this.flavour.lock?.unlockRequiresLocked)) {
       old.lock = null;
+      if (this.flavour.lock?.unmapOnUnlockWithPendingOps) old.lockMapped = false;
       if (old.size !== undefined) this.lockedPages -= old.size / BigInt(this.machine.pageSize);
     }
   }
 
   private unlockAll(): void {
-    for (const o of this.slots.values()) o.lock = null;
+    for (const o of this.slots.values()) {
+      if (o.lock && this.flavour.lock?.unmapOnUnlockWithPendingOps) o.lockMapped = false;
+      o.lock = null;
+    }
     this.lockedPages = 0n;
   }
 }

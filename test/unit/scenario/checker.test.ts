@@ -383,3 +383,11 @@ test('Flavour: lock state, pending ops and owner ids are errors where the flavou
   expectOne(run(scen('flavour mmio-guard-v2', ['expect pending_ops flush_dcache'])), 'error', 'flavour', 2);
   expectOne(run(scen('flavour pkvm-v3 mode protected', ['expect stage2 host 0x1000 annotated owner=1'])), 'error', 'flavour', 2);
 });
+
+test('E.3#13 v4: UNLOCK leaves stage 2 mapped, so locking again -> EAGAIN; v5 unmaps on unlock; E.3#9 pfnmap -> ENOMEM', () => {
+  const lines = [SLOT0, 'lock 0 read', 'unlock 0', 'lock 0 read'];
+  expectOne(run(scen('flavour spe-rfc-v4', lines)), 'warning', 'E.3#13', 5, /EAGAIN/);
+  assert.deepEqual(run(scen('flavour spe-rfc-v5', lines)), []);
+  assert.deepEqual(run(scen('flavour spe-rfc-v4', [SLOT0, 'lock 0 read', 'unlock 0', 'memslot 0 delete', SLOT0, 'lock 0 read'])), []);
+  expectOne(run(scen('', ['memslot 0 gpa=0x4000_0000 size=2M backing=pfnmap', 'lock 0 read'])), 'warning', 'E.3#9', 3, /ENOMEM/);
+});
