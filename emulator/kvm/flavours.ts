@@ -70,6 +70,12 @@ export interface Flavour {
    * mapped page by page.
    */
   readonly pfnmapBlockMappings: boolean;
+  /**
+   * D.3 PSCI CPU_ON / AFFINITY_INFO target affinity with bits outside MPIDR_HWID_BITMASK: 5.15+ answers
+   * INVALID_PARAMS (kvm_psci_valid_affinity, Oliver Upton "KVM: arm64: Enforce reserved bits for PSCI target
+   * affinities", kvm-arm64/misc-5.15); before, the bits were masked off and ignored.
+   */
+  readonly psciAffinityReservedBits: 'invalid-params' | 'ignored';
   readonly lock: LockApi | null;
   readonly spe: SpeApi | null;
   readonly mmioGuard: MmioGuardApi | null;
@@ -100,6 +106,7 @@ const MMIO_NOTE = ((0x4d4d494fn) << 1n);
 export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
   'mainline-5.15': {
     name: 'mainline-5.15', base: '5.15', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
+    psciAffinityReservedBits: 'invalid-params',
     lock: null, spe: null, mmioGuard: null,
     invalidPte: 'owner-9-2', protectedMode: 'owner', hasProtNone: false, mmioNote: null,
     caps: { ...COMMON_CAPS },
@@ -107,6 +114,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
   },
   'spe-rfc-v4': {
     name: 'spe-rfc-v4', base: '5.14-rc5', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
+    psciAffinityReservedBits: 'ignored',
     lock: {
       cap: 206, busyIfRunOnce: true, unlockRequiresLocked: false, unmapOnUnlockWithPendingOps: false,
       pendingOpsClear: 'bitmap_zero', mteWhileLockedErrno: 'EPERM',
@@ -124,6 +132,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
   },
   'spe-rfc-v5': {
     name: 'spe-rfc-v5', base: '5.16-rc1', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
+    psciAffinityReservedBits: 'invalid-params',
     lock: {
       cap: 207, busyIfRunOnce: false, unlockRequiresLocked: true, unmapOnUnlockWithPendingOps: true,
       pendingOpsClear: 'bit_by_bit', mteWhileLockedErrno: 'EINVAL',
@@ -139,6 +148,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
   },
   'mmio-guard-v2': {
     name: 'mmio-guard-v2', base: '5.15-rc3', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: true,
+    psciAffinityReservedBits: 'invalid-params',
     lock: null, spe: null,
     mmioGuard: { cap: 206, info: 0xC6000002, enroll: 0xC6000003, map: 0xC6000004, unmap: 0xC6000005 },
     invalidPte: 'annotate', protectedMode: null, hasProtNone: false, mmioNote: MMIO_NOTE,
@@ -150,6 +160,7 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
   },
   'pkvm-v3': {
     name: 'pkvm-v3', base: '~5.12', memSlotsNum: 32767, ipaLimitCheck: '>', pfnmapBlockMappings: false,
+    psciAffinityReservedBits: 'ignored',
     lock: null, spe: null, mmioGuard: null,
     invalidPte: 'prot-none', protectedMode: 'prot-none', hasProtNone: true, mmioNote: null,
     caps: { ...COMMON_CAPS },

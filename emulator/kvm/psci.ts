@@ -3,7 +3,8 @@
 //   kvm_psci_0_2_call); without it, KVM's own PSCI 0.1 ids (KVM_PSCI_FN_BASE 0x95c1ba5e + n: CPU_OFF, CPU_ON only).
 // - every call ends with smccc_set_retval(val, 0, 0, 0): x1..x3 are zeroed, also for unknown ids (NOT_SUPPORTED).
 // - CPU_ON looks the target up by MPIDR (reset_mpidr: Aff0 = index[3:0], Aff1 = index[11:4], Aff2 = index[19:12]);
-//   an affinity with bits outside MPIDR_HWID_BITMASK or no such vcpu -> INVALID_PARAMS; a running target ->
+//   an affinity with bits outside MPIDR_HWID_BITMASK (5.15+; earlier flavours mask them off) or no such vcpu ->
+//   INVALID_PARAMS; a running target ->
 //   ALREADY_ON (0.2+) / INVALID_PARAMS (0.1). The 32-bit CPU_ON / AFFINITY_INFO narrow x1..x3 to 32 bits first.
 // - AFFINITY_INFO answers ON or OFF (5.15 powers the target on synchronously, so it never reports ON_PENDING).
 // - SYSTEM_OFF / SYSTEM_RESET: every vcpu powered off, KVM_EXIT_SYSTEM_EVENT, x0 preloaded with INTERNAL_FAILURE;
@@ -167,7 +168,8 @@ export function mpidrToVcpu(vm: ExitVm, mpidr: bigint): number | undefined {
 /** kvm_psci_vcpu_on: x1 = target MPIDR, x2 = entry point, x3 = context id */
 function vcpuOn(vm: ExitVm, vcpu: GuestCpu, psci01: boolean): number {
   const cpuId = vcpu.getX(1);
-  if ((cpuId & ~MPIDR_HWID_BITMASK) !== 0n) return PSCI_RET_INVALID_PARAMS;
+  // kvm_psci_valid_affinity (5.15+); older kernels masked the reserved bits off (flavour table)
+  if ((cpuId & ~MPIDR_HWID_BITMASK) !== 0n && vm.flavour.psciAffinityReservedBits === 'invalid-params') return PSCI_RET_INVALID_PARAMS;
   const target = mpidrToVcpu(vm, cpuId);
   if (target === undefined) return PSCI_RET_INVALID_PARAMS;
   if (!vm.vcpuInfo(target).powerOff) return psci01 ? PSCI_RET_INVALID_PARAMS : PSCI_RET_ALREADY_ON;
@@ -185,7 +187,7 @@ function affinityMask(level: bigint): bigint {
 function affinityInfo(vm: ExitVm, vcpu: GuestCpu): number {
   let target = vcpu.getX(1);
   const level = vcpu.getX(2);
-  if ((target & ~MPIDR_HWID_BITMASK) !== 0n) return PSCI_RET_INVALID_PARAMS;
+  if ((target & ~MPIDR_HWID_BITMASK) !== 0n && vm.flavour.psciAffinityReservedBits === 'invalid-params') return PSCI_RET_INVALID_PARAMS;
   const mask = affinityMask(level);
   if (mask === 0n) return PSCI_RET_INVALID_PARAMS;
   target &= mask;
