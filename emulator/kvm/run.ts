@@ -196,6 +196,12 @@ export class KvmRun implements KvmRunPort {
       case 'mmio':
         this.runs[v].pendingMmio = e.pending;
         this.runs[v].mmioData = undefined;
+        if (e.write) {
+          // io_mem_abort: `memcpy(run->mmio.data, data_buf, len)` for a write exit — the first len bytes of
+          // run->mmio.data now hold the written value, the rest keep their previous contents
+          const mask = e.len >= 8 ? (1n << 64n) - 1n : (1n << BigInt(8 * e.len)) - 1n;
+          this.runs[v].lastMmioData = (this.runs[v].lastMmioData & ~mask) | (e.data & mask);
+        }
         exit = { reason: 'mmio', addr: Number(e.addr), len: e.len, write: e.write, data: e.data };
         break;
       case 'arm_nisv':

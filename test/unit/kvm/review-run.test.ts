@@ -83,3 +83,18 @@ test('E.5#stop-exit the run loop re-checks before every entry: a trapped write t
   assert.equal(second, false, 'KVM does not re-enter the guest after the trapped write');
   assert.equal(events.last('kvm-exit')!.fields.reason, 'fail_entry');
 });
+
+// mmio.c io_mem_abort (5.15): a write exit does `memcpy(run->mmio.data, data_buf, len)`; kvm_handle_mmio_return
+// later reads whatever run->mmio.data holds. A read that userspace does not answer gets those bytes.
+test('C.5#3 run->mmio.data after a write exit holds the written bytes: an unanswered read returns them', () => {
+  const { cpu, run } = mk();
+  assert.equal(run.enter(0), null);
+  const userExit = (run as unknown as { userExit(v: number, e: unknown): unknown }).userExit.bind(run);
+  userExit(0, { reason: 'mmio', addr: 0x0900_0000n, len: 2, write: true, data: 0xbeefn,
+    pending: { ipa: 0x0900_0000, len: 2, write: true, rt: 1, sse: false, sf: false, data: 0xbeefn } });
+  assert.equal(run.enter(0), null);
+  userExit(0, { reason: 'mmio', addr: 0x0900_0000n, len: 4, write: false, data: 0n,
+    pending: { ipa: 0x0900_0000, len: 4, write: false, rt: 5, sse: false, sf: true, data: 0n } });
+  assert.equal(run.enter(0), null);
+  assert.equal(cpu.x[5], 0xbeefn);
+});
