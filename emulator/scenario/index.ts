@@ -41,9 +41,13 @@ import { parse } from './parser';
 import { check, type CheckOptions, type CheckResult } from './checker';
 import type { Script } from './ast';
 
-/** parse + check in one call: all diagnostics, parser's first */
+/** parse + check in one call: all diagnostics in text order (parser's first on the same position) */
 export function analyse(text: string, opts?: CheckOptions): { ast: Script; diagnostics: Diagnostic[]; info: CheckResult['info'] } {
   const p = parse(text);
   const c = check(p.ast, opts);
-  return { ast: p.ast, diagnostics: [...p.diagnostics, ...c.diagnostics], info: c.info };
+  const all = [...p.diagnostics, ...c.diagnostics];
+  // stable sort by start position
+  const order = all.map((d, k) => ({ d, k }));
+  order.sort((a, b) => a.d.range.start.line - b.d.range.start.line || a.d.range.start.col - b.d.range.start.col || a.k - b.k);
+  return { ast: p.ast, diagnostics: order.map((x) => x.d), info: c.info };
 }

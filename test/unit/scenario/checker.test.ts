@@ -284,9 +284,9 @@ test('Guest code: undefined mnemonics/symbols are errors at their columns; dupli
   ].join('\n');
   const r = analyse(text);
   const errs = only(r.diagnostics, 'error');
-  assert.deepEqual(errs.map((d) => [d.code, d.range.start.line, d.range.start.col]), [['duplicate-label', 3, 0], ['assemble', 2, 8]]);
-  assert.equal(errs[0].related?.[0].range.start.line, 1);
-  assert.equal(text.slice(errs[1].range.start.offset, errs[1].range.end.offset), 'frob');
+  assert.deepEqual(errs.map((d) => [d.code, d.range.start.line, d.range.start.col]), [['assemble', 2, 8], ['duplicate-label', 3, 0]]);
+  assert.equal(errs[1].related?.[0].range.start.line, 1);
+  assert.equal(text.slice(errs[0].range.start.offset, errs[0].range.end.offset), 'frob');
   assert.equal(r.info.labels.get('start'), 0x4000_0000n);
   assert.equal(r.info.statements[1].values.get('pc'), 0x4000_0004n);
 });
