@@ -119,7 +119,7 @@ function unlockMemslotIoctl(vm: Vm, api: LockApi, slotArg: bigint, unlockFlags: 
     // lock_memslot() initialises (INIT_LIST_HEAD) and whose entries it kfree()s without list_del(): a never-locked
     // slot walks a zeroed list head (NULL dereference), a slot unlocked before walks freed entries. The model cannot
     // oops; it goes on as if the walk found nothing (unpin nothing, account_locked_vm(-npages), return 0).
-    vm.warn(`spe-rfc-v4: unlocking memslot ${slot.id}, which is not locked: v4 03/39 has no check, and unpin_memslot_pages() walks memslot->arch.pages.list, a zeroed head if the slot was never locked (NULL pointer dereference in the real kernel) or the entries the last unlock kfree()d (use-after-free); modelled as unpinning nothing and un-accounting ${slot.npages} pages`);
+    vm.warn(`${vm.flavour.name}: unlocking memslot ${slot.id}, which is not locked: v4 03/39 has no check, and unpin_memslot_pages() walks memslot->arch.pages.list, a zeroed head if the slot was never locked (NULL pointer dereference in the real kernel) or the entries the last unlock kfree()d (use-after-free); modelled as unpinning nothing and un-accounting ${slot.npages} pages`);
   }
   unlockSlot(vm, api, slot);
   afterUnlock(vm, api);
@@ -149,7 +149,7 @@ function unlockSlot(vm: Vm, api: LockApi, slot: Memslot): void {
   if (api.unmapOnUnlockWithPendingOps && vm.pendingOps.any) {
     const ops = vm.pendingOps.list();
     if (!vm.flags.mte && ops.length === 1 && ops[0] === 'sanitise_tags') {
-      vm.warn(`spe-rfc-v5: memslot ${slot.id} unmapped from stage 2 on unlock only because SANITISE_TAGS stays pending without MTE (v5 07/38 + 06/38; spec E.4)`);
+      vm.warn(`${vm.flavour.name}: memslot ${slot.id} unmapped from stage 2 on unlock only because SANITISE_TAGS stays pending without MTE (v5 07/38 + 06/38; spec E.4)`);
     }
     vm.s2Unmap(slot.gpa, slot.size);
   }
