@@ -1,9 +1,9 @@
-// Instruction breakpoints at every instruction boundary. The CPU (emulator/cpu/cpu.ts `execute`) skips its
-// breakpoint check on the first instruction of every `execute` call, so that resuming from a breakpoint does not
-// stop at once — but the machine also starts a new call at every scheduler turn (1,000 instructions) and after
-// every KVM exit, so a breakpoint that falls there would be missed. This guard wraps each vcpu's `execute`:
-// it checks the PC before the call, and skips that check exactly once where the debugger resumes (the PC it is
-// stopped at). A local workaround until cpu.ts distinguishes "resuming from a stop" (reported to the lead).
+// Instruction breakpoints at every instruction boundary, wrapped around each vcpu's `Cpu.execute` (a local
+// workaround, reported to the lead). The CPU skips its breakpoint check on the first instruction of every
+// `execute` call (so resuming from a breakpoint does not stop at once), but the machine also starts a new call at
+// every scheduler turn (1,000 instructions) and after every KVM exit, so a breakpoint there would be missed.
+// The guard checks the PC before the call and skips that check exactly once where the debugger resumes (the PC
+// it is stopped at).
 
 import type { Cpu } from '../emulator/cpu/cpu';
 import type { CpuExit } from '../emulator/kvm/guest';
@@ -17,9 +17,9 @@ export class BreakpointGuard {
     cpus.forEach((cpu, v) => {
       const execute = cpu.execute.bind(cpu);
       cpu.execute = (budget: number): CpuExit => {
-        if (this.pcs.size !== 0) {
+        if (this.pcs.size !== 0 && !cpu.waiting) {
           const pc = cpu.getPc();
-          if (this.skipPc[v] !== pc && this.pcs.has(pc) && !cpu.waiting) {
+          if (this.skipPc[v] !== pc && this.pcs.has(pc)) {
             // stop before this instruction; the next call runs it
             this.skipPc[v] = pc;
             return { kind: 'stop', reason: 'instruction breakpoint' };

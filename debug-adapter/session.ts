@@ -353,6 +353,7 @@ export class KvmDebugSession extends DebugSession {
     const result = this.bps ? this.bps.setExceptionFilters(this.requests.filters.filters, this.requests.filters.options) : [];
     response.body = { breakpoints: result };
     this.sendResponse(response);
+    this.rearm();
   }
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments & { asAddress?: boolean; bytes?: number }): void {

@@ -163,6 +163,27 @@ describe('DAP breakpoints', () => {
     }
   });
 
+  it('guest-exception filter: an architectural exception raised inside the CPU stops before the handler runs, frame at ELR', async () => {
+    const dc = await client();
+    try {
+      const file = fixture('undef.kvms');
+      const s = await launchToStop(dc, { program: file }, () => dc.setExceptionBreakpointsRequest({
+        filters: [], filterOptions: [{ filterId: 'guest-exception', condition: 'cause == "architectural" && vector == "sync"' }],
+      }));
+      assert.equal(s.body.reason, 'exception');
+      const f = await topFrame(dc, VCPU0);
+      assert.equal(f.line, lineOf(file, '.word 0'));
+      assert.equal(await evaluate(dc, 'x2', f.id), '0x0'); // the handler has not run
+      assert.equal(await evaluate(dc, 'pc - vectors', f.id), '0x200');
+      assert.equal(await evaluate(dc, 'esr_el1.ec', f.id), '0x0'); // UNKNOWN reason
+      // and the run goes on exactly as without the stop
+      await untilStopped(dc, () => dc.stepInRequest({ threadId: VCPU0 }));
+      assert.equal(await evaluate(dc, 'x2'), '0x77');
+    } finally {
+      await dc.stop();
+    }
+  });
+
   it('mmio-exit and kvm-error filters map onto kvm-exit (mmio) and failed ioctls / warnings', async () => {
     const dc = await client();
     try {
