@@ -16,10 +16,15 @@
 // vcpus. A statement without `=>` must succeed for the scenario to go on, so after it the model applies its
 // success; after `=> EXXX` the state is unchanged. A value that is not decidable from the text (hva()/pa(),
 // labels without the assembler) turns the affected prediction off, never into a guess.
-// Rule ids are the ones the VM uses (emulator/kvm/vm.ts, memslot-lock.ts) so warning and run-time failure agree.
+// Rule ids are the ones the VM uses (emulator/kvm/vm.ts, memslot-lock.ts, spe.ts, vcpu-state.ts) so warning and
+// run-time failure agree; the check order is theirs too. Not predicted on purpose (not decidable from the text):
+// E.3#3 (a background vcpu leaves KVM_RUN when its guest exits), E.3#13 after guest runs (faults map pages),
+// D.5#nisv-after-enroll, anything that depends on hva()/pa() or on what the guest does.
+// Decisions: `mode protected` in a flavour without pKVM is a feature-key warning (the statements that need it are
+// errors); a `load` path leaving the folder is a warning (the loader refuses it at run time).
 
 import type {
-  Arg, ConstDecl, Expr, GuestBlock, HostStatement, MachineEntry, OptionArg, Result, Script, ValueArg, Word,
+  ConstDecl, Expr, GuestBlock, HostStatement, MachineEntry, OptionArg, Result, Script, ValueArg, Word,
 } from './ast';
 import { argOf, exprOf, flagsOf, hasFlag, optionOf, wordOf } from './ast';
 import { DiagnosticBag, type Diagnostic, type RelatedInformation } from './diagnostics';
@@ -1366,5 +1371,3 @@ export function describeResult(r: Result): string {
   }
 }
 
-// re-exported so users of the checker need one import
-export type { Arg };
