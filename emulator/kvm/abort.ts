@@ -66,7 +66,7 @@ export function handleGuestAbort(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit): A
     if (reported) return;
     reported = true;
     const f: Fields = {
-      stage: 'guest', ipa: BigInt(faultIpa), va: far, esr, far, hpfar, fsc: iss.fsc, kind: iss.kind, level: iss.level,
+      stage: 'guest', ipa: BigInt(faultIpa), va: far, esr, far, hpfar, fsc: BigInt(iss.fsc), kind: iss.kind, level: iss.level,
       write: writeFault, exec: execFault, s1ptw, isv: iss.isv, resolution,
     };
     vm.events.emit('stage2-fault', f, vcpu.index);

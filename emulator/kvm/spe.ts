@@ -494,10 +494,11 @@ export class KvmSpeVcpu {
       level: level ? 1 : 0,
       pmbsr,
       pmbptr: this.shadowReg('PMBPTR_EL1'),
-      ec,
-      ...(ec === PMBSR_EC_BUF ? { bsc: code } : { fsc: code }),
+      // EC / BSC / FSC are syndrome fields: bigint, so the trace shows "0x…" (LANGUAGE.md "Trace events")
+      ec: BigInt(ec),
+      ...(ec === PMBSR_EC_BUF ? { bsc: BigInt(code) } : { fsc: BigInt(code) }),
       hw_pmbsr: hw,
-      hw_ec: pmbsrEc(hw),
+      hw_ec: BigInt(pmbsrEc(hw)),
     }, this.vcpu);
   }
 

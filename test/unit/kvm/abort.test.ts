@@ -120,7 +120,7 @@ test('LANGUAGE stage2-fault fields: MMIO path ipa includes FAR[11:0]; S1PTW repo
   assert.equal(f.va, 0xffff_0000_0900_0abcn);
   assert.equal(f.far, 0xffff_0000_0900_0abcn);
   assert.equal(f.hpfar, 0x9_0000n);
-  assert.equal(f.fsc, 0x07);
+  assert.equal(f.fsc, 0x07n, 'a syndrome field: bigint (LANGUAGE.md trace events)');
   assert.equal(f.kind, 'translation');
   assert.equal(f.level, 3);
   assert.equal(f.write, false);

@@ -317,7 +317,7 @@ test('E.5 v4 34/39 buffer full: PMBSR left for the guest, spe-irq level=1 with b
   assert.equal(irqs.length, 1);
   assert.deepEqual(irqs[0], {
     seq: 1, event: 'spe-irq', line: 0, vcpu: 0, intid: 21, level: 1, pmbsr: '0x20001', pmbptr: '0x80001000',
-    ec: 0, bsc: 1, hw_pmbsr: '0x20001', hw_ec: 0,
+    ec: '0x0', bsc: '0x1', hw_pmbsr: '0x20001', hw_ec: '0x0',
   });
   assert.equal(s.guestSysregs.read('PMBSR_EL1'), PMBSR_S | 1n);
   assert.equal(s.guestSysregs.read('PMBPTR_EL1'), 0x8000_1000n);
@@ -343,9 +343,9 @@ test('E.5 v4 34/39 stage 1 fault: left unchanged for the guest (EC 0x24, its FSC
   s.guestSysregs.write('PMBPTR_EL1', 0x8000_2000n);
   run(hw, 256);
   const [e] = speIrqs(r.events);
-  assert.equal(e.ec, 0x24);
-  assert.equal(e.fsc, 0x0b);
-  assert.equal(e.hw_ec, 0x24);
+  assert.equal(e.ec, '0x24');
+  assert.equal(e.fsc, '0xb');
+  assert.equal(e.hw_ec, '0x24');
   assert.equal(e.pmbsr, e.hw_pmbsr);
   assert.equal(e.pmbptr, '0x80002000');
   assert.equal(warnings(r.events).length, 0);
@@ -359,8 +359,8 @@ test('E.5 v4 34/39 stage 2 fault -> the guest sees an external abort (EA|S|EC 0x
   const [e] = speIrqs(r.events);
   assert.deepEqual(e, {
     seq: 2, event: 'spe-irq', line: 0, vcpu: 0, intid: 21, level: 1,
-    pmbsr: '0x90060010', pmbptr: '0x80000000', ec: 0x24, fsc: 0x10,
-    hw_pmbsr: '0x94020007', hw_ec: 0x25,
+    pmbsr: '0x90060010', pmbptr: '0x80000000', ec: '0x24', fsc: '0x10',
+    hw_pmbsr: '0x94020007', hw_ec: '0x25',
   });
   assert.deepEqual(warnings(r.events), [
     'SPE stage 2 data abort [PMBSR=0x0000000094020007, PMBPTR=0x0000000080000000, PMBLIMITR=0x0000000080004001]',
@@ -400,7 +400,7 @@ test('E.5 v4 34/39 an unknown buffer syndrome -> "SPE unknown buffer syndrome" a
   ]);
   const [e] = speIrqs(events);
   assert.equal(e.pmbsr, '0x90060010');
-  assert.equal(e.hw_ec, 0x1f);
+  assert.equal(e.hw_ec, '0x1f');
   assert.equal(regs.get('PMBSR_EL1'), 0n);
   assert.equal(regs.get('PMBLIMITR_EL1'), 0n);
 });
@@ -419,7 +419,7 @@ test('E.5 v4 34/39 a guest write to PMBSR clears the line (spe-irq level=0) and 
   const irqs = speIrqs(r.events);
   assert.equal(irqs.length, 2);
   assert.deepEqual({ level: irqs[1].level, pmbsr: irqs[1].pmbsr, ec: irqs[1].ec, bsc: irqs[1].bsc },
-    { level: 0, pmbsr: '0x0', ec: 0, bsc: 0 });
+    { level: 0, pmbsr: '0x0', ec: '0x0', bsc: '0x0' });
   assert.equal(r.gic!.lineLevel(0, 21), false);
   assert.equal(r.units[0].read('PMBLIMITR_EL1'), 0x8000_1001n);
   assert.equal(r.units[0].active(), true);
@@ -496,9 +496,9 @@ test('E.2 locked buffer memslot (pre-mapped at stage 2): no stage 2 fault, sampl
   assert.equal(unlocked.units[0].records, 0);
   assert.equal(unlocked.units[0].samples, 1); // profiling stopped at the first sample
   const [e] = speIrqs(unlocked.events);
-  assert.equal(e.hw_ec, 0x25);
-  assert.equal(e.ec, 0x24);
-  assert.equal(e.fsc, 0x10);
+  assert.equal(e.hw_ec, '0x25');
+  assert.equal(e.ec, '0x24');
+  assert.equal(e.fsc, '0x10');
   assert.equal(BigInt(e.pmbsr as string) & (1n << 18n), 1n << 18n); // EA
   assert.equal(warnings(unlocked.events).length, 1);
   assert.match(warnings(unlocked.events)[0], /^SPE stage 2 data abort \[PMBSR=0x0000000094020007/);
