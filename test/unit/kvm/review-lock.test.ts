@@ -17,7 +17,7 @@ function mk(flavour: FlavourName = 'spe-rfc-v5', over: Partial<VmConfig> = {}) {
     protectedMode: false, nisvToUser: false, ...over,
   }, new PhysMem(), events);
   assert.ok(result.ok);
-  return { vm: vm!, events, cap: getFlavour(flavour).lock!.cap };
+  return { vm: vm!, events, cap: getFlavour(flavour).lock?.cap ?? 0 };
 }
 const r = (x: IoctlResult): string => x.ok ? 'ok' : `${x.errno} ${x.rule}`;
 const lock = (vm: Vm, cap: number, slot: number, flags: bigint) => vm.enableCap(cap, LOCK, [BigInt(slot), flags, 0n, 0n]);
@@ -115,4 +115,17 @@ test('E.3#unlock-not-locked v4: the warning names the NULL list walk the real ke
   vm.createMemslot({ id: 3, gpa: 0x4000_0000, size: 4 * P });
   assert.equal(r(vm.enableCap(cap, 2, [3n, 0n, 0n, 0n])), 'ok');
   assert.ok(events.all().some(e => e.event === 'warning' && /NULL pointer dereference/.test(String(e.fields.message))));
+});
+
+// v4 02/39 and v5 02/38 kvm_vm_ioctl_enable_cap(): `-	if (cap->flags) return -EINVAL;` at the top, `+ if (cap->flags)
+// return -EINVAL;` inside `case KVM_CAP_ARM_NISV_TO_USER:` only; the MTE case is untouched (no flags check)
+test('G.6#flags the lock RFC flavours accept KVM_CAP_ARM_MTE with flags != 0; mainline 5.15 refuses it', () => {
+  for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {
+    const { vm } = mk(fl, { vcpus: 0 });
+    assert.equal(r(vm.enableCap(205, 1, [])), 'ok', fl);
+    assert.ok(vm.flags.mte);
+    assert.equal(r(vm.enableCap(177, 1, [])), 'EINVAL G.3#flags', `${fl}: NISV keeps its flags check`);
+  }
+  const { vm } = mk('mainline-5.15' as FlavourName, { vcpus: 0 });
+  assert.equal(r(vm.enableCap(205, 1, [])), 'EINVAL G.6#flags');
 });
