@@ -4,9 +4,9 @@
 
 import { TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { parse, type AssembleProgram, type CheckInfo, type Diagnostic, type Script } from '../emulator/scenario';
+import { parse, type CheckInfo, type Diagnostic, type Script } from '../emulator/scenario';
 import { check } from '../emulator/scenario/checker';
-import { assembleProgram } from '../emulator/cpu/assembler';
+import { analyseScenario } from '../emulator/scenario/runner';
 import type { FlavourName } from '../emulator/kvm/flavours';
 
 export interface Analysis {
@@ -22,41 +22,15 @@ export interface Analysis {
   readonly ms: number;
 }
 
-/**
- * At most this many assembler diagnostics reach the checker. The checker maps each one to a text offset by
- * walking the guest block's lines (checker.ts guestOffset), so a pasted block of 20,000 bad lines costs seconds
- * per keystroke without a cap; nobody reads more than the first few hundred anyway.
- */
+/** At most this many assembler diagnostics are shown: nobody reads more than the first few hundred of a pasted block. */
 export const MAX_ASSEMBLER_DIAGNOSTICS = 200;
-
-/**
- * runner.ts analyseScenario (parse + check with the real assembler, 1-based assembler lines), with the
- * assembler's diagnostics capped at MAX_ASSEMBLER_DIAGNOSTICS.
- */
-export function analyseScenarioCapped(text: string, flavour?: FlavourName): { ast: Script; diagnostics: Diagnostic[]; info: CheckInfo } {
-  let dropped = 0;
-  const capped: AssembleProgram = (blocks, symbols) => {
-    const r = assembleProgram(blocks, symbols);
-    if (r.diagnostics.length <= MAX_ASSEMBLER_DIAGNOSTICS) return r;
-    dropped = r.diagnostics.length - MAX_ASSEMBLER_DIAGNOSTICS;
-    return { ...r, diagnostics: r.diagnostics.slice(0, MAX_ASSEMBLER_DIAGNOSTICS) };
-  };
-  const { ast, diagnostics: parseDiags } = parse(text);
-  const { diagnostics, info } = check(ast, { flavourOverride: flavour, environment: { assembleProgram: capped, assemblerLineBase: 1 } });
-  const all = [...parseDiags, ...diagnostics];
-  if (dropped > 0) {
-    const last = [...all].reverse().find((d) => d.code === 'assemble');
-    if (last) all.push({ range: last.range, severity: 'info', message: `${dropped} more assembler errors not shown`, code: 'assemble' });
-  }
-  return { ast, diagnostics: all, info };
-}
 
 /** analyse one text; never throws (a failing assembler or checker falls back to less information) */
 export function analyseText(uri: string, version: number, text: string, flavour?: FlavourName): Analysis {
   const t0 = Date.now();
   let r: { ast: Script; diagnostics: Diagnostic[]; info: CheckInfo };
   try {
-    r = analyseScenarioCapped(text, flavour);
+    r = analyseScenario(text, flavour, { maxAssemblerDiagnostics: MAX_ASSEMBLER_DIAGNOSTICS });
   } catch (e) {
     // the checker or the assembler threw: fall back to less (without the assembler, then an empty script)
     const z = { line: 0, col: 0, offset: 0 };

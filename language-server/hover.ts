@@ -17,7 +17,8 @@ import { lookupSysreg } from '../emulator/arch/sysregs';
 import { disassemble } from '../emulator/cpu/disasm';
 import { FLAVOUR_NAMES, getFlavour } from '../emulator/kvm/flavours';
 import { ERRNO } from '../emulator/kvm/errno';
-import { analyseScenarioCapped, type Analysis } from './documents';
+import { MAX_ASSEMBLER_DIAGNOSTICS, type Analysis } from './documents';
+import { analyseScenario } from '../emulator/scenario/runner';
 import { guestOperandTokens, isGpRegister, nameIndex } from './names';
 import { hex, hexGrouped, lineCol, sizeForm, toLspRange } from './positions';
 import { rulesForErrno, rulesWithPrefix, type ErrnoRule } from './errnoRules';
@@ -328,7 +329,7 @@ export function prediction(a: Analysis, s: HostStatement): string | undefined {
     const host = a.ast.host!;
     const tail = host.range.end.offset > s.range.end.offset && a.text[host.range.end.offset - 1] === '}' ? a.text.slice(host.range.end.offset - 1) : '';
     const text = a.text.slice(0, r.start.offset) + ' '.repeat(r.end.offset - r.start.offset) + a.text.slice(r.end.offset, s.range.end.offset) + '\n' + tail;
-    const again = analyseScenarioCapped(text, a.info.flavourSource === 'override' ? a.info.flavour.name : undefined);
+    const again = analyseScenario(text, a.info.flavourSource === 'override' ? a.info.flavour.name : undefined, { maxAssemblerDiagnostics: MAX_ASSEMBLER_DIAGNOSTICS });
     out = own(again.diagnostics);
     if (!out) out = `the checker predicts success here, not ${s.result.result.name} (values it cannot decide are not predicted)`;
   }

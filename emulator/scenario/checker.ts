@@ -494,16 +494,23 @@ class Checker {
     for (const g of this.ast.guests) {
       const k = line - g.sourceStart.line;
       if (k < 0) continue;
-      let start = 0;
-      for (let i = 0; i < k; i++) {
-        const nl = g.source.indexOf('\n', start);
-        if (nl < 0) { start = -1; break; }
-        start = nl + 1;
-      }
-      if (start < 0) continue;
-      return g.sourceStart.offset + start + col - (k === 0 ? g.sourceStart.col : 0);
+      const starts = this.guestLineStarts(g);
+      if (k >= starts.length) continue;
+      return g.sourceStart.offset + starts[k] + col - (k === 0 ? g.sourceStart.col : 0);
     }
     return 0;
+  }
+
+  /** offsets of each line start in a guest block's source, computed once (a block may have thousands of errors) */
+  private readonly lineStarts = new Map<GuestBlock, number[]>();
+  private guestLineStarts(g: GuestBlock): number[] {
+    let starts = this.lineStarts.get(g);
+    if (starts === undefined) {
+      starts = [0];
+      for (let i = g.source.indexOf('\n'); i >= 0; i = g.source.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.lineStarts.set(g, starts);
+    }
+    return starts;
   }
 
   private findCall(e: Expr): Range | undefined {

@@ -5,6 +5,7 @@
 import { parse } from './parser';
 import { check } from './checker';
 import type { CheckInfo } from './checker';
+import type { AssembleProgram } from './symbols';
 import type { Diagnostic } from './diagnostics';
 import { assembleProgram } from '../cpu/assembler';
 import { disassemble } from '../cpu/disasm';
@@ -34,14 +35,30 @@ export interface ScenarioOutcome {
 
 export const DEFAULT_MAX_STEPS = 200_000_000;
 
-/** Parse and check with the real assembler wired in. */
-export function analyseScenario(text: string, flavour?: FlavourName): { ast: Script; diagnostics: Diagnostic[]; info: CheckInfo } {
+/**
+ * Parse and check with the real assembler wired in. `maxAssemblerDiagnostics` caps the assembler's errors (an
+ * editor does not need 20,000 of them for a pasted binary) and adds one `info` saying how many were left out.
+ */
+export function analyseScenario(text: string, flavour?: FlavourName, opts: { maxAssemblerDiagnostics?: number } = {}): { ast: Script; diagnostics: Diagnostic[]; info: CheckInfo } {
+  const max = opts.maxAssemblerDiagnostics ?? Number.POSITIVE_INFINITY;
+  let dropped = 0;
+  const assemble: AssembleProgram = (blocks, symbols) => {
+    const r = assembleProgram(blocks, symbols);
+    if (r.diagnostics.length <= max) return r;
+    dropped = r.diagnostics.length - max;
+    return { ...r, diagnostics: r.diagnostics.slice(0, max) };
+  };
   const { ast, diagnostics: parseDiags } = parse(text);
   const { diagnostics, info } = check(ast, {
     flavourOverride: flavour,
-    environment: { assembleProgram, assemblerLineBase: 1 },
+    environment: { assembleProgram: assemble, assemblerLineBase: 1 },
   });
-  return { ast, diagnostics: [...parseDiags, ...diagnostics], info };
+  const all = [...parseDiags, ...diagnostics];
+  if (dropped > 0) {
+    const last = [...all].reverse().find((d) => d.code === 'assemble');
+    if (last) all.push({ range: last.range, severity: 'info', message: `${dropped} more assembler errors not shown`, code: 'assemble' });
+  }
+  return { ast, diagnostics: all, info };
 }
 
 export type PreparedScenario =
