@@ -16,8 +16,8 @@ import type { PhysMem } from '../memory/physmem';
 import type { CpuMemoryPort, InstructionSampler, IrqSource, RetiredOp, SysregDevice } from './devices';
 import {
   abortEsr, EC_BRK64, EC_DABT_CUR, EC_DABT_LOW, EC_HVC64, EC_IABT_CUR, EC_IABT_LOW, EC_PC_ALIGN, EC_SMC64,
-  EC_SP_ALIGN, EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, VEC_CUR_SP0, VEC_CUR_SPX, VEC_IRQ,
-  VEC_LOWER_A64, VEC_SERROR, VEC_SYNC, vectorName, type AccessSyndrome,
+  EC_SP_ALIGN, EC_SVC64, EC_UNKNOWN, FSC_ALIGNMENT, fscFor, hpfarFor, immEsr, stage2AbortEsr, VEC_CUR_SP0, VEC_CUR_SPX,
+  VEC_IRQ, VEC_LOWER_A64, VEC_SERROR, VEC_SYNC, vectorName,
 } from './exceptions';
 import * as accBits from './exceptions';
 import { decodeExec, type Exec } from './interp';
@@ -33,8 +33,7 @@ import { DC_ZVA_BYTES, EL0_READABLE, EL0_WRITABLE, SysregFile, TRANSLATION_REGS,
 // Module-level copies of the permission and access-descriptor bits: imported bindings can compile to getter
 // calls (CommonJS interop under tsx), which the hot path cannot afford.
 const P_R1 = mmuBits.P_R1, P_W1 = mmuBits.P_W1, P_X1 = mmuBits.P_X1, P_DEV = mmuBits.P_DEV, P_S2DEV = mmuBits.P_S2DEV;
-const ACC_ALIGN = accBits.ACC_ALIGN, ACC_CM = accBits.ACC_CM, ACC_ISV = accBits.ACC_ISV, ACC_SAS_SHIFT = accBits.ACC_SAS_SHIFT;
-const ACC_SF = accBits.ACC_SF, ACC_SRT = accBits.ACC_SRT, ACC_SSE = accBits.ACC_SSE, ACC_AR = accBits.ACC_AR, ACC_UNPRIV = accBits.ACC_UNPRIV;
+const ACC_ALIGN = accBits.ACC_ALIGN, ACC_CM = accBits.ACC_CM, ACC_UNPRIV = accBits.ACC_UNPRIV;
 const SP = regSlots.SP;
 
 /** Thrown to unwind an instruction that took an exception or exits to KVM. */
@@ -174,6 +173,11 @@ export class Cpu implements GuestCpu {
   exclHi = 0;
 
   waiting = false;
+  /**
+   * A load/store or fetch on the non-throwing path (`tryLoad`/`tryStore`/`refetch`) took a stage 2 fault: `exit`
+   * holds the abort, the instruction had no architectural effect, and `execute` returns without retiring it.
+   */
+  private stage2Pending = false;
   private pendingStop: CpuExit | null = null;
   /** set by `requestStop()`: `execute` returns at the next instruction boundary */
   private stopRequested = false;
@@ -448,7 +452,9 @@ export class Cpu implements GuestCpu {
           }
           // ---- fetch ----
           const pcLo = this.pcLo;
-          if ((pcLo >>> 12) !== this.fetchPage || this.pcHi !== this.fetchHi || mem.epoch !== this.fetchEpoch) this.refetch();
+          if ((pcLo >>> 12) !== this.fetchPage || this.pcHi !== this.fetchHi || mem.epoch !== this.fetchEpoch) {
+            if (!this.refetch()) { this.stage2Pending = false; return this.exit!; }
+          }
           const cp = this.code!;
           const idx = (pcLo & 0xfff) >>> 2;
           const w = cp.words !== null ? cp.words[idx] : mem.read32(cp.pa + idx * 4) | 0;
@@ -463,6 +469,8 @@ export class Cpu implements GuestCpu {
           const sampling = this.sampler !== null && this.sampler.active();
           if (sampling) this.accKind = 0;
           fn(this);
+          // a stage 2 abort raised without unwinding: same outcome as the UNWIND catch below (not retired)
+          if (this.stage2Pending) { this.stage2Pending = false; return this.exit!; }
           if (!this.jumped) {
             const n = pcLo + 4;
             if (n >= TWO32) { this.pcLo = 0; this.pcHi = (this.pcHi + 1) >>> 0; } else this.pcLo = n;
@@ -500,14 +508,19 @@ export class Cpu implements GuestCpu {
     this.sampler!.onRetire(op);
   }
 
-  /** fetch the page holding PC: translate for execute (faults taken here) and find its decoded-code page */
-  private refetch(): void {
+  /**
+   * Fetch the page holding PC: translate for execute (stage 1 faults taken here) and find its decoded-code page.
+   * Returns false when the fetch took a stage 2 fault (`exit` holds the instruction abort for KVM).
+   */
+  private refetch(): boolean {
     const lo = this.pcLo, hi = this.pcHi;
     if ((lo & 3) !== 0) {
       // PC alignment fault (EC 0x22), FAR = PC
       this.syncException(immEsr(EC_PC_ALIGN), toBig(lo, hi), true);
     }
-    const pa = this.xlate(lo, hi, 2, 4, 0) - (lo & 0xfff);
+    const fpa = this.xlate(lo, hi, 2, 4, 0, true);
+    if (fpa < 0) return false;
+    const pa = fpa - (lo & 0xfff);
     let cp = this.codePages.get(pa);
     if (cp === undefined) {
       if (this.codePages.size > 4096) this.codePages.clear();
@@ -530,14 +543,20 @@ export class Cpu implements GuestCpu {
     this.fetchPage = lo >>> 12;
     this.fetchHi = hi;
     this.fetchEpoch = this.mem.epoch;
+    return true;
   }
 
   // =====================================================================================================
   // memory access (called by the interpreter closures)
   // =====================================================================================================
 
-  /** Translate one access of `size` bytes at hi:lo. access: 0 read, 1 write, 2 exec. Returns the PA. */
-  xlate(lo: number, hi: number, access: number, size: number, acc: number): number {
+  /**
+   * Translate one access of `size` bytes at hi:lo. access: 0 read, 1 write, 2 exec. Returns the PA.
+   * With `deferS2`, a stage 2 fault does not unwind: it sets `exit` and `stage2Pending` and returns -1, and the
+   * caller must return without any architectural effect. Why: a stage 2 fault is the common way out of the guest
+   * (every fault-in), and a JS throw costs microseconds (V8 builds a message object with the source location).
+   */
+  xlate(lo: number, hi: number, access: number, size: number, acc: number, deferS2 = false): number {
     if (access !== 2 && (lo & (size - 1)) !== 0 && ((acc & ACC_ALIGN) !== 0 || this.alignCheck)) {
       this.alignmentFault(lo, hi, access === 1, acc);
     }
@@ -550,13 +569,20 @@ export class Cpu implements GuestCpu {
         return this.tlbPa[i] + (lo & 0xfff);
       }
     }
-    return this.xlateSlow(lo, hi, access, size, acc);
+    return this.xlateSlow(lo, hi, access, size, acc, deferS2);
   }
 
-  private xlateSlow(lo: number, hi: number, access: number, size: number, acc: number): number {
+  private xlateSlow(lo: number, hi: number, access: number, size: number, acc: number, deferS2: boolean): number {
     const kind: Access = access === 0 ? 'read' : access === 1 ? 'write' : 'exec';
     const r = translateFull(this.regime(), toBig(lo, hi), kind, (acc & ACC_UNPRIV) !== 0 ? 0 : this.el, this.mem, this.stage2);
-    if (!r.ok) this.translationFault(r.fault, lo, hi, access, acc);
+    if (!r.ok) {
+      if (deferS2 && r.fault.stage === 2) {
+        this.exit = this.stage2Abort(r.fault, lo, hi, access, acc);
+        this.stage2Pending = true;
+        return -1;
+      }
+      this.translationFault(r.fault, lo, hi, access, acc);
+    }
     if (access !== 2 && (r.perms & P_DEV) !== 0 && (lo & (size - 1)) !== 0) this.alignmentFault(lo, hi, access === 1, acc);
     this.fill(lo, hi, r);
     return r.pa;
@@ -574,8 +600,20 @@ export class Cpu implements GuestCpu {
     this.tlbEpoch[i] = this.mem.epoch;
   }
 
-  /** Load `size` (1,2,4,8) bytes; result in mlo (and mhi for 8). */
+  /** Load `size` (1,2,4,8) bytes; result in mlo (and mhi for 8). Faults unwind. */
   load(lo: number, hi: number, size: number, acc: number): void {
+    this.loadData(lo, hi, size, acc, false);
+  }
+
+  /**
+   * `load`, except that a stage 2 fault returns false (with `exit` set) instead of unwinding: the caller must then
+   * return at once, leaving registers untouched (the execute loop reports the abort).
+   */
+  tryLoad(lo: number, hi: number, size: number, acc: number): boolean {
+    return this.loadData(lo, hi, size, acc, true);
+  }
+
+  private loadData(lo: number, hi: number, size: number, acc: number, deferS2: boolean): boolean {
     const off = lo & 0xfff;
     if (off + size <= PAGE) {
       const i = ((lo >>> 12) ^ hi) & TLB_MASK;
@@ -596,10 +634,11 @@ export class Cpu implements GuestCpu {
             this.mlo = ch[off]; this.mhi = 0;
           }
           this.noteAccess(lo, hi, this.tlbIpa[i] + off, this.tlbPa[i] + off, size, false);
-          return;
+          return true;
         }
       }
-      const pa = this.xlate(lo, hi, 0, size, acc);
+      const pa = this.xlate(lo, hi, 0, size, acc, deferS2);
+      if (pa < 0) return false;
       const perm = this.tlbPerm[i];
       if ((perm & P_S2DEV) !== 0) { this.mlo = 0; this.mhi = 0; }
       else {
@@ -619,14 +658,16 @@ export class Cpu implements GuestCpu {
         }
       }
       this.noteAccess(lo, hi, this.tlbIpa[i] + off, pa, size, false);
-      return;
+      return true;
     }
     // crosses a page: translate both pages before reading
     const first = PAGE - off;
-    const pa1 = this.xlate(lo, hi, 0, size, acc);
+    const pa1 = this.xlate(lo, hi, 0, size, acc, deferS2);
+    if (pa1 < 0) return false;
     const ipa1 = this.tlbIpa[((lo >>> 12) ^ hi) & TLB_MASK] + off;
     const lo2 = (lo + first) >>> 0, hi2 = lo2 < lo ? (hi + 1) >>> 0 : hi;
-    const pa2 = this.xlate(lo2, hi2, 0, 1, acc);
+    const pa2 = this.xlate(lo2, hi2, 0, 1, acc, deferS2);
+    if (pa2 < 0) return false;
     let l = 0, h = 0;
     for (let k = 0; k < size; k++) {
       const b = this.mem.read8(k < first ? pa1 + k : pa2 + (k - first));
@@ -634,13 +675,24 @@ export class Cpu implements GuestCpu {
     }
     this.mlo = l >>> 0; this.mhi = h >>> 0;
     this.noteAccess(lo, hi, ipa1, pa1, size, false);
+    return true;
   }
 
-  /** Store the low `size` bytes of vhi:vlo. */
+  /** Store the low `size` bytes of vhi:vlo. Faults unwind. */
   store(lo: number, hi: number, size: number, vlo: number, vhi: number, acc: number): void {
+    this.storeData(lo, hi, size, vlo, vhi, acc, false);
+  }
+
+  /** `store`, except that a stage 2 fault returns false (with `exit` set) and nothing is written (see tryLoad). */
+  tryStore(lo: number, hi: number, size: number, vlo: number, vhi: number, acc: number): boolean {
+    return this.storeData(lo, hi, size, vlo, vhi, acc, true);
+  }
+
+  private storeData(lo: number, hi: number, size: number, vlo: number, vhi: number, acc: number, deferS2: boolean): boolean {
     const off = lo & 0xfff;
     if (off + size <= PAGE) {
-      const pa = this.xlate(lo, hi, 1, size, acc);
+      const pa = this.xlate(lo, hi, 1, size, acc, deferS2);
+      if (pa < 0) return false;
       const i = ((lo >>> 12) ^ hi) & TLB_MASK;
       if ((this.tlbPerm[i] & P_S2DEV) === 0) {
         const ch = this.mem.chunkForWrite(Math.floor(pa / PAGE));
@@ -651,18 +703,21 @@ export class Cpu implements GuestCpu {
         if (size === 8) { ch[off + 4] = vhi; ch[off + 5] = vhi >>> 8; ch[off + 6] = vhi >>> 16; ch[off + 7] = vhi >>> 24; }
       }
       this.noteAccess(lo, hi, this.tlbIpa[i] + off, pa, size, true);
-      return;
+      return true;
     }
     const first = PAGE - off;
-    const pa1 = this.xlate(lo, hi, 1, size, acc);
+    const pa1 = this.xlate(lo, hi, 1, size, acc, deferS2);
+    if (pa1 < 0) return false;
     const ipa1 = this.tlbIpa[((lo >>> 12) ^ hi) & TLB_MASK] + off;
     const lo2 = (lo + first) >>> 0, hi2 = lo2 < lo ? (hi + 1) >>> 0 : hi;
-    const pa2 = this.xlate(lo2, hi2, 1, 1, acc);
+    const pa2 = this.xlate(lo2, hi2, 1, 1, acc, deferS2);
+    if (pa2 < 0) return false;
     for (let k = 0; k < size; k++) {
       const b = k < 4 ? (vlo >>> (8 * k)) & 0xff : (vhi >>> (8 * (k - 4))) & 0xff;
       this.mem.write8(k < first ? pa1 + k : pa2 + (k - first), b);
     }
     this.noteAccess(lo, hi, ipa1, pa1, size, true);
+    return true;
   }
 
   private noteAccess(lo: number, hi: number, ipa: number, pa: number, size: number, write: boolean): void {
@@ -728,29 +783,22 @@ export class Cpu implements GuestCpu {
 
   /** Raise the fault a translation found: stage 1 to EL1, stage 2 as an exit to KVM (spec C.1, C.3). */
   translationFault(f: Fault, lo: number, hi: number, access: number, acc: number): never {
-    const cm = (acc & ACC_CM) !== 0;
-    const fsc = fscFor(f.kind, f.level);
-    const va = toBig(lo, hi);
     if (f.stage === 1) {
+      const cm = (acc & ACC_CM) !== 0;
       const ec = access === 2 ? (this.el === 0 ? EC_IABT_LOW : EC_IABT_CUR) : (this.el === 0 ? EC_DABT_LOW : EC_DABT_CUR);
-      this.syncException(abortEsr({ ec, fsc, wnr: access === 1 || cm, cm }), va, true);
+      this.syncException(abortEsr({ ec, fsc: fscFor(f.kind, f.level), wnr: access === 1 || cm, cm }), toBig(lo, hi), true);
     }
-    // stage 2: the guest is always below EL2, so EC is the "lower EL" class
-    const iss: AccessSyndrome | undefined = (acc & ACC_ISV) !== 0 && !f.s1ptw
-      ? { isv: true, sas: 0, sse: (acc & ACC_SSE) !== 0, srt: acc & ACC_SRT, sf: (acc & ACC_SF) !== 0, ar: (acc & ACC_AR) !== 0 }
-      : undefined;
-    const size = (acc >>> ACC_SAS_SHIFT) & 3;
-    const esr = abortEsr({
-      ec: access === 2 ? EC_IABT_LOW : EC_DABT_LOW,
-      fsc,
-      // the hardware reports the walk's own access for S1PTW (a read: no HAFDBS); CM faults read as writes (C.1)
-      wnr: cm || (!f.s1ptw && access === 1),
-      s1ptw: f.s1ptw,
-      cm,
-      iss: iss ? { ...iss, sas: size } : undefined,
-    });
-    this.exit = { kind: access === 2 ? 'iabt' : 'dabt', esr, far: va, hpfar: hpfarFor(f.ipa ?? 0) };
+    this.exit = this.stage2Abort(f, lo, hi, access, acc);
     throw UNWIND;
+  }
+
+  /** The exit to KVM for a stage 2 fault (spec C.1, C.3): ESR_EL2, FAR_EL2, HPFAR_EL2. */
+  private stage2Abort(f: Fault, lo: number, hi: number, access: number, acc: number): CpuExit {
+    const cm = (acc & ACC_CM) !== 0;
+    // the guest is always below EL2, so EC is the "lower EL" class; the hardware reports the walk's own access
+    // for S1PTW (a read: no HAFDBS); CM faults read as writes (C.1); ISV never for S1PTW
+    const esr = stage2AbortEsr(access === 2, fscFor(f.kind, f.level), cm || (!f.s1ptw && access === 1), f.s1ptw, cm, f.s1ptw ? 0 : acc);
+    return { kind: access === 2 ? 'iabt' : 'dabt', esr, far: toBig(lo, hi), hpfar: hpfarFor(f.ipa ?? 0) };
   }
 
   /** SCTLR_EL1.SA (EL1) / SA0 (EL0): is SP alignment checked at the current EL? */

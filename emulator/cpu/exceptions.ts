@@ -76,6 +76,27 @@ export function abortEsr(f: AbortFields): bigint {
   return BigInt(v >>> 0);
 }
 
+/**
+ * ESR_EL2 of a stage 2 abort from the guest (EC 0x20 / 0x24, "lower EL"), with the instruction-specific syndrome
+ * taken straight from the access descriptor `acc` (ACC_* bits: ISV, SAS, SSE, SRT, SF, AR; pass 0 for none).
+ * The same bits `abortEsr` builds, without the AbortFields / AccessSyndrome objects: this runs on every fault-in.
+ */
+export function stage2AbortEsr(iabt: boolean, fsc: number, wnr: boolean, s1ptw: boolean, cm: boolean, acc: number): bigint {
+  let v = ((iabt ? EC_IABT_LOW : EC_DABT_LOW) << 26) | IL | (fsc & 0x3f);
+  if (s1ptw) v |= 1 << 7;
+  if (!iabt) {
+    if (wnr) v |= 1 << 6;
+    if (cm) v |= 1 << 8;
+    if ((acc & ACC_ISV) !== 0) {
+      v |= (1 << 24) | (((acc >>> ACC_SAS_SHIFT) & 3) << 22) | ((acc & ACC_SRT) << 16);
+      if ((acc & ACC_SSE) !== 0) v |= 1 << 21;
+      if ((acc & ACC_SF) !== 0) v |= 1 << 15;
+      if ((acc & ACC_AR) !== 0) v |= 1 << 14;
+    }
+  }
+  return BigInt(v >>> 0);
+}
+
 /** ESR for an exception class with a 16-bit immediate (SVC/HVC/SMC/BRK) or none (UNDEFINED: EC 0, ISS 0). */
 export function immEsr(ec: number, imm16 = 0): bigint {
   return BigInt((((ec << 26) | IL | (imm16 & 0xffff)) >>> 0));
@@ -83,7 +104,8 @@ export function immEsr(ec: number, imm16 = 0): bigint {
 
 /** HPFAR_EL2 from a faulting IPA: FIPA[39:4] = IPA[47:12] (spec C.3). */
 export function hpfarFor(ipa: number): bigint {
-  return (BigInt(Math.floor(ipa / 4096)) & ((1n << 36n) - 1n)) << 4n;
+  // number arithmetic (exact: 36 bits << 4 < 2^53) and one BigInt conversion, as this runs on every fault-in
+  return BigInt((Math.floor(ipa / 4096) % 2 ** 36) * 16);
 }
 
 /** Vector offsets from VBAR_EL1 (C.6) */

@@ -442,9 +442,14 @@ function system(w: number): Exec {
 /** kinds of single-register transfers */
 const K_STORE = 0, K_LOAD = 1, K_LOADS64 = 2, K_LOADS32 = 3;
 
-function transfer(c: Cpu, kind: number, size: number, t: number, alo: number, ahi: number, acc: number): void {
-  if (kind === K_STORE) { c.store(alo, ahi, size, c.lo[t], c.hi[t], acc); return; }
-  c.load(alo, ahi, size, acc);
+/**
+ * One single-register load/store. Returns false when it took a stage 2 fault (cpu.ts `tryLoad`): the caller must
+ * return at once, with no register or writeback update. These are the accesses that fault memory in, so they use
+ * the non-throwing path; the rarer pair/exclusive/atomic forms keep the unwinding `load`/`store`.
+ */
+function transfer(c: Cpu, kind: number, size: number, t: number, alo: number, ahi: number, acc: number): boolean {
+  if (kind === K_STORE) return c.tryStore(alo, ahi, size, c.lo[t], c.hi[t], acc);
+  if (!c.tryLoad(alo, ahi, size, acc)) return false;
   let l = c.mlo, h = c.mhi;
   if (kind === K_LOADS64) {
     if (size === 1) l = sext(l, 8); else if (size === 2) l = sext(l, 16); else l = l | 0;
@@ -455,6 +460,7 @@ function transfer(c: Cpu, kind: number, size: number, t: number, alo: number, ah
     h = 0;
   }
   c.lo[t] = l; c.hi[t] = h;
+  return true;
 }
 
 /** ISS of a single-register access: SAS, SSE, SRT, SF, AR, ISV */
@@ -507,10 +513,10 @@ function loadStoreOp(w: number): Exec {
     const off = ((w >>> 10) & 0xfff) << sz;
     const t = kind === K_STORE ? rdZr(rt) : wrZr(rt), acc = accFor(kind, sz, rt, true, false);
     if (kind === K_LOAD && sz === 3) {
-      return (c) => { addOff(c.lo[n], c.hi[n], off); c.load(RL, RH, 8, acc); c.lo[t] = c.mlo; c.hi[t] = c.mhi; };
+      return (c) => { addOff(c.lo[n], c.hi[n], off); if (c.tryLoad(RL, RH, 8, acc)) { c.lo[t] = c.mlo; c.hi[t] = c.mhi; } };
     }
     if (kind === K_LOAD && sz === 2) {
-      return (c) => { addOff(c.lo[n], c.hi[n], off); c.load(RL, RH, 4, acc); c.lo[t] = c.mlo; c.hi[t] = 0; };
+      return (c) => { addOff(c.lo[n], c.hi[n], off); if (c.tryLoad(RL, RH, 4, acc)) { c.lo[t] = c.mlo; c.hi[t] = 0; } };
     }
     return (c) => { addOff(c.lo[n], c.hi[n], off); transfer(c, kind, size, t, RL, RH, acc); };
   }
@@ -529,14 +535,14 @@ function loadStoreOp(w: number): Exec {
     if (type === 1) { // post-index
       return (c) => {
         const bl = c.lo[n], bh = c.hi[n];
-        transfer(c, kind, size, t, bl, bh, acc);
+        if (!transfer(c, kind, size, t, bl, bh, acc)) return;
         addOff(bl, bh, imm); c.lo[n] = RL; c.hi[n] = RH;
       };
     }
     return (c) => { // pre-index
       addOff(c.lo[n], c.hi[n], imm);
       const al = RL, ah = RH;
-      transfer(c, kind, size, t, al, ah, acc);
+      if (!transfer(c, kind, size, t, al, ah, acc)) return;
       c.lo[n] = al; c.hi[n] = ah;
     };
   }

@@ -24,11 +24,23 @@ export interface MemSnapshot {
 
 const ZERO_CHUNK = new Uint8Array(CHUNK_SIZE);
 
+/**
+ * Chunks are carved out of shared slabs (one ArrayBuffer per up to 64 chunks) rather than one ArrayBuffer each:
+ * allocating and later sweeping an off-heap backing store per 4 KiB chunk was the largest cost of a stage 2
+ * fault-in after the fault itself. Slabs start small and double, so a machine that touches a few pages stays
+ * small; a slab's memory is released once none of its chunks is live.
+ */
+const SLAB_MIN_CHUNKS = 4;
+const SLAB_MAX_CHUNKS = 64;
+
 export class PhysMem {
   private chunks = new Map<number, Chunk>();
   private gen = 0;
   /** bumped whenever a chunk array held by a cache may be stale */
   epoch = 0;
+  private slab: ArrayBuffer | null = null;
+  private slabChunks = 0;
+  private slabNext = 0;
 
   /** number of chunks that hold data (memory actually used is chunks × 4 KiB) */
   get touchedChunks(): number { return this.chunks.size; }
@@ -46,17 +58,28 @@ export class PhysMem {
   chunkForWrite(cfn: number): Uint8Array {
     const c = this.chunks.get(cfn);
     if (c === undefined) {
-      const data = new Uint8Array(CHUNK_SIZE);
+      const data = this.newChunk();
       this.chunks.set(cfn, { data, gen: this.gen });
       return data;
     }
     if (c.gen !== this.gen) {
-      const data = c.data.slice();
+      const data = this.newChunk();
+      data.set(c.data);
       this.chunks.set(cfn, { data, gen: this.gen });
       this.epoch++;
       return data;
     }
     return c.data;
+  }
+
+  /** A zeroed chunk from the current slab (see SLAB_MIN_CHUNKS). */
+  private newChunk(): Uint8Array {
+    if (this.slab === null || this.slabNext === this.slabChunks) {
+      this.slabChunks = this.slab === null ? SLAB_MIN_CHUNKS : Math.min(this.slabChunks * 2, SLAB_MAX_CHUNKS);
+      this.slab = new ArrayBuffer(this.slabChunks * CHUNK_SIZE);
+      this.slabNext = 0;
+    }
+    return new Uint8Array(this.slab, CHUNK_SIZE * this.slabNext++, CHUNK_SIZE);
   }
 
   read8(pa: number): number {
