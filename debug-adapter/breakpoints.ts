@@ -299,7 +299,8 @@ export class Breakpoints {
   }
 
   restoreHits(m: Map<number, number>): void {
-    for (const r of [...this.lines, ...this.functions, ...this.filters, ...this.data, ...this.instructions]) r.hits = m.get(r.id) ?? r.hits;
+    // a rule made after the snapshot had not been hit then
+    for (const r of [...this.lines, ...this.functions, ...this.filters, ...this.data, ...this.instructions]) r.hits = m.get(r.id) ?? 0;
   }
 
   resetHits(): void {

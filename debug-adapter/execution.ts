@@ -57,7 +57,17 @@ export class Execution {
   constructor(private readonly machine: Machine, private readonly board: Board, private readonly bps: Breakpoints) {
     this.guard = new BreakpointGuard(board.cpus);
     this.history = new History(
-      machine, { arm: () => this.arm(), disarm: () => this.disarm(), restored: () => this.guard.clear() },
+      machine, {
+        arm: () => this.arm(), disarm: () => this.disarm(),
+        save: (atStop) => ({ hits: this.bps.saveHits(), atStop }),
+        restored: (extra) => {
+          const x = extra as { hits: Map<number, number>; atStop: boolean } | undefined;
+          if (x) this.bps.restoreHits(x.hits);
+          // resuming from a stop does not hit the breakpoint it stopped at; from any other snapshot, it does
+          if (x?.atStop) { this.guard.resume(); this.skip = { index: machine.hostIndex, steps: machine.steps }; }
+          else { this.guard.clear(); this.skip = undefined; }
+        },
+      },
       (v) => board.cpus[v].callStack().length,
     );
     this.arm();
@@ -122,7 +132,7 @@ export class Execution {
     this.current = stop;
     this.skip = { index: this.machine.hostIndex, steps: this.machine.steps };
     this.stepGuard = undefined;
-    this.history.take();
+    this.history.take(true);
   }
 
   private pauseStop(text?: string): Outcome {
@@ -230,8 +240,13 @@ export class Execution {
 
   // ------------------------------------------------------------------------------------------------ going back
 
+  /** where we are, for going back: a finished machine is one step after its last state */
+  private here(): number {
+    return this.history.position + (this.machine.finished ? 1 : 0);
+  }
+
   stepBack(vcpu: number | undefined): Outcome {
-    const pos = this.history.position;
+    const pos = this.here();
     let target: number | undefined;
     let thread = vcpu;
     if (vcpu !== undefined) {
@@ -248,13 +263,14 @@ export class Execution {
   }
 
   reverseContinue(): Outcome {
-    const pos = this.history.position;
+    const pos = this.here();
     const hits = this.bps.saveHits();
+    /** hit counts at each hit, so counting goes on from there after landing */
+    const hitsAt = new Map<number, Map<number, number>>();
     this.bps.quiet = true;
     let found: { pos: number; stop: StopInfo } | undefined;
     const decisions = new Map<number, StopDecision | undefined>();
     try {
-      this.skip = undefined;
       found = this.history.latestHitBefore(pos, (st) => {
         if (st.state !== 'stopped') return undefined;
         const s = st.stop;
@@ -265,9 +281,11 @@ export class Execution {
           const d = this.bps.onCpuStop(s.reason, s.vcpu, cpu.getPc(), a ? { ipa: a.ipa, size: a.size, write: a.write } : undefined);
           if (!d) return undefined;
           decisions.set(this.history.position, d);
+          hitsAt.set(this.history.position, this.bps.saveHits());
           return { ...s, reason: d.reason, text: d.text };
         }
         decisions.set(this.history.position, this.lastDecision);
+        hitsAt.set(this.history.position, this.bps.saveHits());
         this.lastDecision = undefined;
         return s;
       });
@@ -281,6 +299,8 @@ export class Execution {
     }
     const decision = decisions.get(found.pos);
     this.history.replayTo(found.pos);
+    const counts = hitsAt.get(found.pos);
+    if (counts) this.bps.restoreHits(counts);
     const s = found.stop;
     return this.stopped({ reason: s.reason, vcpu: s.vcpu, text: s.text, event: s.event, filter: decision?.filter, hitBreakpointIds: decision?.ids ?? [] });
   }

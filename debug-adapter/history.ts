@@ -16,15 +16,17 @@ export const SNAPSHOT_INTERVAL = 200_000;
 /** single-step this close to a target */
 const FINE = 2_000;
 
-interface Snap { readonly pos: number; readonly snap: MachineSnapshot }
+interface Snap { readonly pos: number; readonly snap: MachineSnapshot; extra: unknown }
 
 export interface ReplayHooks {
   /** take every stop condition off the machine (and the CPUs) */
   disarm(): void;
   /** put them back */
   arm(): void;
-  /** the machine state was restored from a snapshot */
-  restored?(): void;
+  /** debugger state that belongs to a position (breakpoint hit counts), kept with each snapshot */
+  save?(atStop: boolean): unknown;
+  /** the machine state was restored from a snapshot (with what `save` gave) */
+  restored?(extra: unknown): void;
 }
 
 /** the slicing-invariant position of a machine (see the header) */
@@ -58,12 +60,18 @@ export class History {
 
   get earliest(): number { return this.snaps[0]?.pos ?? 0; }
 
-  /** snapshot the current position (once per position) */
-  take(): void {
+  /**
+   * Snapshot the current position (once per position). `atStop`: the debugger stopped here, so resuming from
+   * this snapshot skips the breakpoint at this very place, as resuming from the stop does.
+   */
+  take(atStop = false): void {
     const pos = this.position;
     const i = this.indexAtOrBefore(pos);
-    if (i >= 0 && this.snaps[i].pos === pos) return;
-    this.snaps.splice(i + 1, 0, { pos, snap: this.machine.snapshot() });
+    if (i >= 0 && this.snaps[i].pos === pos) {
+      if (atStop) this.snaps[i].extra = this.hooks.save?.(true);
+      return;
+    }
+    this.snaps.splice(i + 1, 0, { pos, snap: this.machine.snapshot(), extra: this.hooks.save?.(atStop) });
   }
 
   /** during a long run: a snapshot every SNAPSHOT_INTERVAL */
@@ -108,9 +116,7 @@ export class History {
       const st = m.run(left);
       if (st.state === 'finished') break;
     }
-    if (this.position > target) {
-      m.restore(snap.snap);
-    }
+    if (this.position > target) this.restore(snap);
     // fine
     while (this.position < target) {
       const st = m.run(1);
@@ -119,12 +125,20 @@ export class History {
     return this.position === target;
   }
 
-  /** Restore the machine to exactly position `target`. false if that position cannot be reached. */
+  private restore(s: Snap): void {
+    this.machine.restore(s.snap);
+    this.hooks.restored?.(s.extra);
+  }
+
+  /**
+   * Restore the machine to exactly position `target`. false if that position cannot be reached. The debugger
+   * state (hit counts) is the snapshot's: hits between the snapshot and the target are not counted.
+   */
   replayTo(target: number): boolean {
     const i = this.indexAtOrBefore(target);
     if (i < 0) return false;
     const s = this.snaps[i];
-    this.machine.restore(s.snap);
+    this.restore(s);
     this.hooks.disarm();
     try {
       return this.forwardTo(target, s);
@@ -143,7 +157,7 @@ export class History {
     for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
       const start = this.snaps[i].pos;
       if (start >= segEnd) continue;
-      this.machine.restore(this.snaps[i].snap);
+      this.restore(this.snaps[i]);
       let found: number | undefined;
       this.hooks.disarm();
       try {
@@ -174,10 +188,10 @@ export class History {
     for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
       const start = this.snaps[i].pos;
       if (start >= segEnd) continue;
-      this.machine.restore(this.snaps[i].snap);
-      this.hooks.restored?.();
+      this.restore(this.snaps[i]);
       let last: { pos: number; stop: StopInfo } | undefined;
-      while (this.position < segEnd) {
+      // up to and including segEnd: a breakpoint "before the instruction at segEnd" shows only when going on
+      while (this.position <= segEnd) {
         const st = this.machine.run(Math.max(1, Math.min(50_000, segEnd - this.position)));
         if (st.state === 'finished') break;
         if (st.state === 'stopped') {

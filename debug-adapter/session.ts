@@ -284,17 +284,24 @@ export class KvmDebugSession extends DebugSession {
     void this.resume(() => this.exec!.continue());
   }
 
+  /** the vcpu a step acts on: the thread's, or with `instruction` granularity on the host thread, the running one */
+  private stepVcpu(threadId: number, granularity: DebugProtocol.SteppingGranularity | undefined): number | undefined {
+    const v = this.threadVcpu(threadId);
+    if (v === undefined && granularity === 'instruction') return this.target!.machine.waitingFor;
+    return v;
+  }
+
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
     if (!this.guard(response)) return;
     this.sendResponse(response);
-    const v = this.threadVcpu(args.threadId);
+    const v = this.stepVcpu(args.threadId, args.granularity);
     void this.resume(() => (v === undefined ? this.exec!.stepHost() : this.exec!.stepVcpu(v, 'over')));
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
     if (!this.guard(response)) return;
     this.sendResponse(response);
-    const v = this.threadVcpu(args.threadId);
+    const v = this.stepVcpu(args.threadId, args.granularity);
     void this.resume(() => (v === undefined ? this.exec!.stepInHost() : this.exec!.stepVcpu(v, 'in')));
   }
 
@@ -511,6 +518,7 @@ export class KvmDebugSession extends DebugSession {
     this.exec.history.rebase();
     response.body = r;
     this.sendResponse(response);
+    this.sendEvent(new InvalidatedEvent(['variables']));
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {

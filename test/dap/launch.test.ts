@@ -146,3 +146,33 @@ describe('DAP launch and session', () => {
     }
   });
 });
+
+describe('DAP launch options', () => {
+  it('trace: true writes <scenario>.trace.jsonl beside the file (one JSON event per line, trace form)', async () => {
+    const { mkdtempSync, copyFileSync, readFileSync, existsSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'kvms-dap-'));
+    const file = join(dir, 'faults.kvms');
+    copyFileSync(fixture('faults.kvms'), file);
+    const dc = await client();
+    try {
+      const terminated = dc.waitForEvent('terminated');
+      await Promise.all([
+        dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest()),
+        dc.launch({ program: file, trace: true }),
+      ]);
+      await terminated;
+      const out = join(dir, 'faults.trace.jsonl');
+      assert.ok(existsSync(out));
+      const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines[0].seq, 1);
+      assert.equal(lines[0].event, 'ioctl');
+      const fault = lines.find((e) => e.event === 'stage2-fault' && e.kind === 'permission');
+      assert.equal(fault.ipa, '0x80000008');
+      assert.equal(fault.vcpu, 0);
+    } finally {
+      await dc.stop();
+    }
+  });
+});
