@@ -9,7 +9,7 @@ import type { Vm } from './vm';
 import { handleGuestAbort } from './abort';
 import { handleHypercall } from './hypercalls';
 import { completeMmio } from './mmio';
-import { injectExtDabt } from './inject';
+import { injectedAbortEsr, injectExtDabt } from './inject';
 import { cHex, type ExitVm, type PendingMmio, type UserExit } from './exit-context';
 import type { KvmSpeVcpu } from './spe';
 import { OK, type IoctlResult } from './errno';
@@ -35,6 +35,8 @@ interface VcpuRunState {
   lastExitEsr: bigint | undefined;
   /** a guest SPE register write made kvm_spe_exit_to_user() true: the next loop iteration fails the entry */
   speExitPending?: boolean;
+  /** KVM_SET_VCPU_EVENTS(ext_dabt) after a KVM_EXIT_MMIO: the pending abort meets kvm_handle_mmio_return */
+  abortedMmio?: boolean;
 }
 
 export interface KvmRunSnapshot {
@@ -65,11 +67,25 @@ export class KvmRun implements KvmRunPort {
   /**
    * KVM_SET_VCPU_EVENTS with ext_dabt_pending (spec G.4): kvm_inject_dabt at the vcpu's last fault address (HFAR).
    * The kernel does not check that the last exit was MMIO/NISV (api.rst only calls anything else a programming
-   * error), so neither do we; a pending MMIO completion is dropped since the guest takes the abort instead.
+   * error), so neither do we.
+   *
+   * After a KVM_EXIT_MMIO the 5.x kernels (5.12 … 6.12, every flavour here) mishandle it: inject_abt64 writes
+   * FAR_EL1/ESR_EL1 and pends EXCEPT_AA64_EL1_SYNC, then the next KVM_RUN still runs kvm_handle_mmio_return(),
+   * which writes Rt for a read and does kvm_incr_pc() — WARN_ON(PENDING_EXCEPTION) — and KVM_ARM64_INCREMENT_PC
+   * (bit 9) overlaps the EXCEPT field, turning the pending SYNC into ELx_IRQ, which kvm_inject_exception()
+   * "silently ignores". So the abort is lost, the PC does not move, and the guest retries the access. Fixed only
+   * by "KVM: arm64: Don't retire aborted MMIO instruction" (Oliver Upton, Oct 2024). After a NISV exit
+   * (no MMIO completion) the abort is delivered.
    */
   injectExtDabt(vcpu: number): IoctlResult {
     const r = this.runs[vcpu];
-    r.pendingMmio = null;
+    if (r.pendingMmio !== null) {
+      const cpu = this.cpus[vcpu];
+      cpu.setSysreg('FAR_EL1', r.lastExitFar ?? 0n);
+      cpu.setSysreg('ESR_EL1', injectedAbortEsr(cpu.getPstate(), false, r.lastExitEsr));
+      r.abortedMmio = true;
+      return OK;
+    }
     injectExtDabt(this.cpus[vcpu], r.lastExitFar ?? 0n, r.lastExitEsr);
     return OK;
   }
@@ -93,7 +109,19 @@ export class KvmRun implements KvmRunPort {
           }, v);
         }
       }
-      completeMmio(this.cpus[v], p, data);
+      if (r.abortedMmio) {
+        // see injectExtDabt: Rt is written, the PC increment is swallowed together with the pending abort
+        const cpu = this.cpus[v];
+        const pc = cpu.getPc();
+        completeMmio(cpu, p, data);
+        cpu.setPc(pc);
+        r.abortedMmio = false;
+        this.events.emit('warning', {
+          message: `WARNING: kvm_handle_mmio_return: WARN_ON(vcpu->arch.flags & KVM_ARM64_PENDING_EXCEPTION) in kvm_incr_pc(): the MMIO access at ${cHex(p.ipa)} is retired although userspace injected an external abort; KVM_ARM64_INCREMENT_PC turns the pending EL1 SYNC into ELx_IRQ, which kvm_inject_exception() ignores: no abort, the PC stays, the guest retries the access (fixed in 6.13, "KVM: arm64: Don't retire aborted MMIO instruction")`,
+        }, v);
+      } else {
+        completeMmio(this.cpus[v], p, data);
+      }
       r.lastMmioData = data;
       r.pendingMmio = null;
       r.mmioData = undefined;

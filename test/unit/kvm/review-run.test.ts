@@ -98,3 +98,35 @@ test('C.5#3 run->mmio.data after a write exit holds the written bytes: an unansw
   assert.equal(run.enter(0), null);
   assert.equal(cpu.x[5], 0xbeefn);
 });
+
+// 5.12–6.12: inject_abt64 pends EXCEPT_AA64_EL1_SYNC; kvm_handle_mmio_return still retires the access and
+// kvm_incr_pc() sets KVM_ARM64_INCREMENT_PC (1 << 9), which overlaps KVM_ARM64_EXCEPT_MASK (7 << 9): the pending
+// exception becomes ELx_IRQ and kvm_inject_exception() "silently ignores" it ("Don't retire aborted MMIO
+// instruction", Oliver Upton, Oct 2024, fixes this). After a NISV exit there is no MMIO completion: delivered.
+test('G.4 ext_dabt after KVM_EXIT_MMIO (5.x): Rt written, abort lost, PC kept, FAR/ESR_EL1 clobbered, WARN', () => {
+  const { cpu, run, events } = mk();
+  assert.equal(run.enter(0), null);
+  const userExit = (run as unknown as { userExit(v: number, e: unknown): unknown }).userExit.bind(run);
+  const internals = run as unknown as { runs: { lastExitFar: bigint; lastExitEsr: bigint }[] };
+  internals.runs[0].lastExitFar = 0x0900_0010n;
+  internals.runs[0].lastExitEsr = 0x9340_0046n;
+  userExit(0, { reason: 'mmio', addr: 0x0900_0010n, len: 4, write: false, data: 0n,
+    pending: { ipa: 0x0900_0010, len: 4, write: false, rt: 2, sse: false, sf: false, data: 0n } });
+  const pc = cpu.pc;
+  run.setMmioData(0, 0x77n);
+  assert.ok(run.injectExtDabt(0).ok);
+  assert.equal(cpu.injected.length, 0, 'nothing delivered at KVM_SET_VCPU_EVENTS');
+  assert.equal(cpu.sysregs.get('FAR_EL1'), 0x0900_0010n);
+  assert.equal(run.enter(0), null);
+  assert.equal(cpu.injected.length, 0, 'the abort is lost');
+  assert.equal(cpu.pc, pc, 'the access is retried');
+  assert.equal(cpu.x[2], 0x77n, 'Rt was written anyway');
+  assert.match(String(events.last('warning')!.fields.message), /WARN_ON/);
+});
+
+test('G.4 ext_dabt after KVM_EXIT_ARM_NISV is delivered (no MMIO completion in the way)', () => {
+  const { cpu, run } = mk();
+  assert.equal(run.enter(0), null);
+  assert.ok(run.injectExtDabt(0).ok);
+  assert.equal(cpu.injected.length, 1);
+});
