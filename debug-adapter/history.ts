@@ -15,6 +15,10 @@ import type { Machine, MachineSnapshot, MachineStatus, StopInfo } from '../emula
 export const SNAPSHOT_INTERVAL = 200_000;
 /** single-step this close to a target */
 const FINE = 2_000;
+/** step back looks at this last stretch before the current position first */
+const WINDOW = 4_096;
+/** at most this many snapshots: beyond it, every other old one is dropped (the first always stays) */
+const MAX_SNAPSHOTS = 2_000;
 
 interface Snap { readonly pos: number; readonly snap: MachineSnapshot; extra: unknown }
 
@@ -72,6 +76,11 @@ export class History {
       return;
     }
     this.snaps.splice(i + 1, 0, { pos, snap: this.machine.snapshot(), extra: this.hooks.save?.(atStop) });
+    if (this.snaps.length > MAX_SNAPSHOTS) {
+      // thin out the older half: going back that far replays longer, memory stays bounded
+      const half = this.snaps.length >> 1;
+      this.snaps = this.snaps.filter((_, k) => k === 0 || k >= half || k % 2 === 0);
+    }
   }
 
   /** during a long run: a snapshot every SNAPSHOT_INTERVAL */
@@ -153,30 +162,43 @@ export class History {
    * from the snapshots before `pos`.
    */
   previousVcpuPosition(pos: number, vcpu: number, ticksNow: number, depthNow: number): number | undefined {
+    const cpu = this.machine.cpus[vcpu];
+    const here = (): boolean => cpu.ticks < ticksNow && this.machine.inKvmRun(vcpu) && this.depth(vcpu) <= depthNow;
+    /** single steps from the current state to segEnd: the last position where `here` holds */
+    const scan = (segEnd: number): number | undefined => {
+      let found = here() ? this.position : undefined;
+      while (this.position < segEnd) {
+        const st = this.machine.run(1);
+        if (st.state === 'finished') break;
+        if (this.position < segEnd && here()) found = this.position;
+      }
+      return found;
+    };
     let segEnd = pos;
     for (let i = this.indexAtOrBefore(pos - 1); i >= 0; i--) {
-      const start = this.snaps[i].pos;
-      if (start >= segEnd) continue;
-      this.restore(this.snaps[i]);
-      let found: number | undefined;
+      const snap = this.snaps[i];
+      if (snap.pos >= segEnd) continue;
       this.hooks.disarm();
       try {
-        const cpu = this.machine.cpus[vcpu];
-        const here = (): boolean => cpu.ticks < ticksNow && this.machine.inKvmRun(vcpu) && this.depth(vcpu) <= depthNow;
-        if (here()) found = this.position;
-        while (this.position < segEnd) {
-          const st = this.machine.run(1);
-          if (st.state === 'finished') break;
-          if (this.position < segEnd && here()) found = this.position;
+        // usually the answer is just before `pos`: try the last stretch of the segment first
+        if (segEnd - snap.pos > 2 * WINDOW) {
+          this.restore(snap);
+          if (this.forwardTo(segEnd - WINDOW, snap)) {
+            const found = scan(segEnd);
+            if (found !== undefined) return found;
+          }
         }
+        this.restore(snap);
+        const found = scan(segEnd);
+        if (found !== undefined) return found;
       } finally {
         this.hooks.arm();
       }
-      if (found !== undefined) return found;
-      segEnd = start;
+      segEnd = snap.pos;
     }
     return undefined;
   }
+
 
   /**
    * The latest stop condition hit strictly before `pos`: replay each segment between snapshots (latest first)
