@@ -100,7 +100,12 @@ export class KvmDebugSession extends DebugSession {
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArgs): Promise<void> {
     this.launchArgs = args;
-    if (!this.load(args, response)) return;
+    try {
+      if (!this.load(args, response)) return;
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 3000, format: `launch failed: ${(e as Error).message}`, showUser: true });
+      return;
+    }
     this.sendEvent(new InitializedEvent());
     // breakpoints are set between `initialized` and `configurationDone`: none is missed (configurationDone ordering)
     await Promise.race([this.configurationDone, new Promise((r) => setTimeout(r, 5000))]);
@@ -146,7 +151,13 @@ export class KvmDebugSession extends DebugSession {
   }
 
   private startScenario(args: LaunchArgs): void {
-    if (args.noDebug) { void this.runNoDebug(); return; }
+    if (args.noDebug) {
+      this.runNoDebug().catch((e: Error) => {
+        this.sendEvent(new OutputEvent(`internal error: ${e.stack ?? e.message}\n`, 'stderr'));
+        this.finish(2, undefined);
+      });
+      return;
+    }
     if (args.stopOnEntry) {
       const stop: Stop = { reason: 'entry', hitBreakpointIds: [] };
       this.exec!.markStopped(stop);
@@ -226,7 +237,12 @@ export class KvmDebugSession extends DebugSession {
     if (!launch) { this.sendErrorResponse(response, { id: 3002, format: 'restart: the session was never launched' }); return; }
     this.stopRunning();
     this.launchArgs = launch;
-    if (!this.load(launch, response)) return;
+    try {
+      if (!this.load(launch, response)) return;
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 3000, format: `restart failed: ${(e as Error).message}`, showUser: true });
+      return;
+    }
     this.sendResponse(response);
     this.startScenario(launch);
   }
