@@ -43,6 +43,7 @@ export class Execution {
   /** set by terminate/disconnect */
   terminated = false;
   running = false;
+  /** steps one resume may run before it pauses by itself */
   stepLimit = DEFAULT_STEP_LIMIT;
   /** the stop the UI shows */
   current: Stop | undefined;
@@ -143,6 +144,7 @@ export class Execution {
   private async loop(once: () => MachineStatus): Promise<Outcome> {
     this.guard.resume();
     this.running = true;
+    const start = this.machine.steps;
     try {
       for (;;) {
         if (this.terminated) return { kind: 'terminated' };
@@ -150,7 +152,8 @@ export class Execution {
         const out = this.classify(once());
         if (out) return out;
         this.history.maybeTake();
-        if (this.machine.steps >= this.stepLimit) return this.pauseStop(`the scenario ran ${this.stepLimit} steps without stopping`);
+        // a budget per resume, so a runaway guest always comes back to the user
+        if (this.machine.steps - start >= this.stepLimit) return this.pauseStop(`the scenario ran ${this.stepLimit} steps without stopping`);
         await tick();
       }
     } finally {

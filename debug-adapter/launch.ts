@@ -18,6 +18,8 @@ export interface KvmLaunchArguments {
   noDebug?: boolean;
   /** folder `load` may also read from (the workspace folder) */
   root?: string;
+  /** an addition to the contract: stop a runaway scenario after this many steps (default 200 M, like the CLI) */
+  maxSteps?: number;
 }
 
 export type Launched =

@@ -136,6 +136,7 @@ export class KvmDebugSession extends DebugSession {
     });
     this.applyBreakpointRequests();
     this.exec = new Execution(r.target.machine, r.target.board, this.bps);
+    if (typeof args.maxSteps === 'number' && args.maxSteps > 0) this.exec.stepLimit = args.maxSteps;
     this.inspector = new Inspector(r.target);
     this.ended = false;
     return true;

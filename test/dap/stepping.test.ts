@@ -78,6 +78,20 @@ describe('DAP stepping and going back', () => {
     }
   });
 
+  it('a guest that never stops is bounded by the step budget (maxSteps): a pause stop says so', async () => {
+    const dc = await client();
+    try {
+      const s = await launchToStop(dc, { program: fixture('spin.kvms'), maxSteps: 300_000 });
+      assert.equal(s.body.reason, 'pause');
+      assert.equal(s.body.threadId, VCPU0);
+      assert.match(s.body.text ?? '', /ran 300000 steps without stopping/);
+      // the session goes on: one more instruction
+      await untilStopped(dc, () => dc.stepInRequest({ threadId: VCPU0 }));
+    } finally {
+      await dc.stop();
+    }
+  });
+
   it('stepBack from a stage 2 fault walks back to the faulting store and the instruction before it', async () => {
     const dc = await client();
     try {
