@@ -163,7 +163,9 @@ export const FLAVOURS: { readonly [K in FlavourName]: Flavour } = {
     psciAffinityReservedBits: 'ignored',
     lock: null, spe: null, mmioGuard: null,
     invalidPte: 'prot-none', protectedMode: 'prot-none', hasProtNone: true, mmioNote: null,
-    caps: { ...COMMON_CAPS },
+    // ~5.12 base: KVM_CAP_ARM_MTE (205) arrived with "KVM: arm64: Introduce MTE VM feature" in 5.13
+    caps: { KVM_CAP_NR_MEMSLOTS: COMMON_CAPS.KVM_CAP_NR_MEMSLOTS, KVM_CAP_ARM_VM_IPA_SIZE: COMMON_CAPS.KVM_CAP_ARM_VM_IPA_SIZE,
+      KVM_CAP_ARM_NISV_TO_USER: COMMON_CAPS.KVM_CAP_ARM_NISV_TO_USER, KVM_CAP_ARM_INJECT_EXT_DABT: COMMON_CAPS.KVM_CAP_ARM_INJECT_EXT_DABT },
     quirks: [
       'pkvm-v3: kvm_pte_prot_none() tests only BIT(55) and would report a valid entry with that bit as PROT_NONE; Will Deacon asked for a !valid check (spec B.8 #1). This model applies his rule.',
     ],

@@ -201,7 +201,8 @@ export class Vm implements ExitVm {
     emitIoctl(events, 'KVM_CREATE_VM', [BigInt(Math.max(0, type))], result);
     if (!result.ok) return { result };
     const vm = new Vm(cfg, bits, mem, events);
-    if (cfg.mte) vm.enableCap(cfg.flavour.caps.KVM_CAP_ARM_MTE, 0, []);
+    const mteCap = cfg.flavour.caps.KVM_CAP_ARM_MTE;
+    if (cfg.mte && mteCap !== undefined) vm.enableCap(mteCap, 0, []);
     for (let i = 0; i < cfg.vcpus; i++) vm.createVcpu();
     if (cfg.nisvToUser) vm.enableCap(cfg.flavour.caps.KVM_CAP_ARM_NISV_TO_USER, 0, []);
     return { vm, result };

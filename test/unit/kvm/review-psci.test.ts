@@ -27,3 +27,19 @@ test('D.3 CPU_ON / AFFINITY_INFO with reserved affinity bits: INVALID_PARAMS fro
   assert.equal(hvc(v4, CPU_ON, [bad, 0x1000n, 0n]), 0n, 'SUCCESS: vcpu 1 is powered on');
   assert.deepEqual(v4.vm.poweredOn.map(p => p.target), [1]);
 });
+
+// KVM_CAP_ARM_MTE (205) came with "KVM: arm64: Introduce MTE VM feature" (5.13); the pkvm-v3 flavour is ~5.12
+test('G.6 pkvm-v3 (~5.12) has no KVM_CAP_ARM_MTE: KVM_CHECK_EXTENSION(205) -> 0, KVM_ENABLE_CAP(205) -> EINVAL', async () => {
+  const { Vm } = await import('../../../emulator/kvm/vm');
+  const { PhysMem } = await import('../../../emulator/memory/physmem');
+  const { EventLog } = await import('../../../emulator/events');
+  const { getFlavour } = await import('../../../emulator/kvm/flavours');
+  const { vm } = Vm.create({ flavour: getFlavour('pkvm-v3'), ipaBits: 40, pageSize: 4096, vcpus: 0, memlockBytes: Infinity,
+    fwb: false, protectedMode: false, nisvToUser: false, mte: true }, new PhysMem(), new EventLog());
+  const ce = vm!.checkExtension(205);
+  assert.ok(ce.ok);
+  assert.equal(ce.value, 0n);
+  const e = vm!.enableCap(205, 0, []);
+  assert.ok(!e.ok && e.errno === 'EINVAL');
+  assert.equal(vm!.flags.mte, false);
+});
