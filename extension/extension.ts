@@ -68,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): KvmLabApi {
   registerStage2Commands(context, stage2, stage2View, session, output);
   registerEventCommands(context, events, session);
   registerTreeActions(context, session);
-  const tests = registerTestController(context);
+  const tests = registerTestController(context, output);
   const statusBar = new ScenarioStatusBar(session);
   context.subscriptions.push(statusBar);
   const ipaMap = registerIpaMap(context, session);

@@ -8,6 +8,8 @@ import * as vscode from 'vscode';
 import { DEBUG_TYPE } from './kvmProtocol';
 import { scenarioLaunchConfiguration } from './debugConfiguration';
 
+export type ScenarioOutcome = { state: 'passed' | 'failed' | 'errored' | 'skipped'; messages: vscode.TestMessage[] };
+
 interface Collected {
   exitCode?: number;
   failures: vscode.TestMessage[];
@@ -31,10 +33,13 @@ export function failureMessage(text: string, uri: vscode.Uri, line: number | und
 export class ScenarioTests implements vscode.Disposable {
   readonly controller = vscode.tests.createTestController('kvm-arm64-lab.scenarios', 'KVM scenarios');
   private readonly collectors = new Map<string, Collected>();
-  private readonly disposables: vscode.Disposable[] = [this.controller];
   private nextRun = 0;
+  private readonly finished = new vscode.EventEmitter<Map<string, ScenarioOutcome>>();
+  /** fires when a run ends, with each scenario's outcome (test item id = file URI) */
+  readonly onDidFinishRun = this.finished.event;
+  private readonly disposables: vscode.Disposable[] = [this.controller, this.finished];
 
-  constructor() {
+  constructor(private readonly output?: vscode.OutputChannel) {
     this.controller.resolveHandler = async (item) => { if (!item) await this.discover(); };
     this.controller.refreshHandler = async () => { await this.discover(); };
     this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, (req, token) => this.run(req, token, true), true);
@@ -85,24 +90,33 @@ export class ScenarioTests implements vscode.Disposable {
     if (request.include) items.push(...request.include);
     else { await this.discover(); this.controller.items.forEach((i) => items.push(i)); }
     const excluded = new Set((request.exclude ?? []).map((i) => i.id));
+    const outcomes = new Map<string, ScenarioOutcome>();
     for (const item of items) {
       if (excluded.has(item.id) || !item.uri) continue;
-      if (token.isCancellationRequested) { run.skipped(item); continue; }
+      if (token.isCancellationRequested) { run.skipped(item); outcomes.set(item.id, { state: 'skipped', messages: [] }); continue; }
       run.started(item);
       const started = Date.now();
+      this.output?.appendLine(`test ${item.label}: start`);
       const c = await this.runOne(item.uri, noDebug, token);
       const duration = Date.now() - started;
+      this.output?.appendLine(`test ${item.label}: exit ${c.exitCode ?? '-'} in ${duration} ms`);
       for (const o of c.output) run.appendOutput(o.replace(/\r?\n/g, '\r\n'), undefined, item);
-      if (c.exitCode === 0) run.passed(item, duration);
-      else if (c.failures.length > 0) run.failed(item, c.failures, duration);
-      else {
+      if (c.exitCode === 0) {
+        run.passed(item, duration);
+        outcomes.set(item.id, { state: 'passed', messages: [] });
+      } else if (c.failures.length > 0) {
+        run.failed(item, c.failures, duration);
+        outcomes.set(item.id, { state: 'failed', messages: c.failures });
+      } else {
         const m = new vscode.TestMessage(c.output.join('') || (c.exitCode === undefined ? 'the scenario did not run (launch failed)' : `exit code ${c.exitCode}`));
         m.location = new vscode.Location(item.uri, new vscode.Position(0, 0));
         if (c.exitCode === undefined) run.errored(item, m, duration);
         else run.failed(item, m, duration);
+        outcomes.set(item.id, { state: c.exitCode === undefined ? 'errored' : 'failed', messages: [m] });
       }
     }
     run.end();
+    this.finished.fire(outcomes);
   }
 
   /** one scenario through the debug adapter; resolves when its session ends */
@@ -131,8 +145,8 @@ export class ScenarioTests implements vscode.Disposable {
   }
 }
 
-export function registerTestController(context: vscode.ExtensionContext): ScenarioTests {
-  const tests = new ScenarioTests();
+export function registerTestController(context: vscode.ExtensionContext, output?: vscode.OutputChannel): ScenarioTests {
+  const tests = new ScenarioTests(output);
   context.subscriptions.push(tests);
   return tests;
 }

@@ -9,7 +9,7 @@
 // and press keys. code-server and Chromium are always killed on the way out (exit, timeout, signal).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, createWriteStream, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { installCodeServer } from '../../scripts/install-code-server.mjs';
@@ -106,6 +106,15 @@ async function main() {
       } else if (u.pathname === '/press') {
         await page.keyboard.press(u.searchParams.get('key') ?? 'Escape');
         res.end(JSON.stringify({ ok: true }));
+      } else if (u.pathname === '/click') {
+        await page.locator(u.searchParams.get('selector') ?? 'body').first().click({ timeout: 10_000 });
+        res.end(JSON.stringify({ ok: true }));
+      } else if (u.pathname === '/count') {
+        const n = await page.locator(u.searchParams.get('selector') ?? 'body').count();
+        res.end(JSON.stringify({ ok: true, count: n }));
+      } else if (u.pathname === '/html') {
+        const html = await page.locator(u.searchParams.get('selector') ?? 'body').first().evaluate((e) => e.outerHTML, undefined, { timeout: 5000 });
+        res.end(JSON.stringify({ ok: true, text: html }));
       } else if (u.pathname === '/text') {
         // innerText of the first element matching a CSS selector (what the user sees), for UI assertions
         const sel = u.searchParams.get('selector') ?? 'body';
@@ -121,6 +130,21 @@ async function main() {
   control.unref();
   const controlUrl = `http://127.0.0.1:${control.address().port}`;
 
+  // a calm, reproducible workbench: no welcome page, no chat side bar, dark theme for the README screenshot
+  mkdirSync(join(scratch, 'user-data', 'User'), { recursive: true });
+  writeFileSync(join(scratch, 'user-data', 'User', 'settings.json'), JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'workbench.colorTheme': 'Default Dark Modern',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'chat.commandCenter.enabled': false,
+    'workbench.tips.enabled': false,
+    'extensions.ignoreRecommendations': true,
+    'telemetry.telemetryLevel': 'off',
+    'git.enabled': false,
+    'debug.openDebug': 'neverOpen',
+    'update.mode': 'none',
+  }, null, 2));
   codeServer = spawn(cs.node, [cs.entry,
     '--auth', 'none', '--bind-addr', authority,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
