@@ -126,8 +126,15 @@ export function isSeaFsc(fsc: number): boolean {
   return f === FSC_SEA || (f >= 0x14 && f <= 0x17) || f === FSC_SECC || (f >= 0x1c && f <= 0x1f);
 }
 
+/** fscName's strings, built once per code: KVM names the FSC on every fault-in (stage2-fault events). */
+const FSC_NAMES: (string | undefined)[] = [];
+
 export function fscName(fsc: number): string {
   const f = fsc & 0x3f;
+  return FSC_NAMES[f] ??= fscNameOf(f);
+}
+
+function fscNameOf(f: number): string {
   const lvl = fscLevel(f);
   switch (fscKind(f)) {
     case 'address-size': return `Address size fault, level ${lvl}`;
@@ -186,24 +193,33 @@ export interface DecodedEsr {
   readonly imm16?: number;
 }
 
-export function esrEc(esr: bigint): number { return Number((esr >> ESR_ELx_EC_SHIFT) & 0x3fn); }
+/**
+ * ESR bits [31:0] as a number. Every field decoded here lives there (bits [63:32] are RES0 / ISS2, 0 here), so one
+ * BigInt operation replaces one per field: KVM decodes the syndrome on every fault-in.
+ */
+function low32(esr: bigint): number { return Number(BigInt.asUintN(32, esr)); }
+
+export function esrEc(esr: bigint): number { return low32(esr) >>> 26; }
 export function isDabtEc(ec: number): boolean { return ec === ESR_ELx_EC_DABT_LOW || ec === ESR_ELx_EC_DABT_CUR; }
 export function isIabtEc(ec: number): boolean { return ec === ESR_ELx_EC_IABT_LOW || ec === ESR_ELx_EC_IABT_CUR; }
 
 const bit = (esr: bigint, m: bigint): boolean => (esr & m) !== 0n;
 
 export function decodeAbortIss(esr: bigint): AbortIss {
-  const dabt = isDabtEc(esrEc(esr));
-  const fsc = Number(esr & ESR_ELx_FSC);
-  const sas = dabt ? Number((esr & ESR_ELx_SAS) >> ESR_ELx_SAS_SHIFT) : 0;
+  // number arithmetic on ESR[31:0] (see low32); the bit positions are the ESR_ELx_* constants above
+  const v = low32(esr);
+  const dabt = isDabtEc(v >>> 26);
+  const fsc = v & 0x3f;
+  const sas = dabt ? (v >>> 22) & 3 : 0;
+  const has = (b: number): boolean => (v & (1 << b)) !== 0;
   return {
     fsc, fscName: fscName(fsc), kind: fscKind(fsc), level: fscLevel(fsc),
-    s1ptw: bit(esr, ESR_ELx_S1PTW), ea: bit(esr, ESR_ELx_EA), fnv: bit(esr, ESR_ELx_FnV),
-    set: Number((esr & ESR_ELx_SET_MASK) >> ESR_ELx_SET_SHIFT),
-    isv: dabt && bit(esr, ESR_ELx_ISV), sas, len: 1 << sas,
-    sse: dabt && bit(esr, ESR_ELx_SSE), srt: dabt ? Number((esr & ESR_ELx_SRT_MASK) >> ESR_ELx_SRT_SHIFT) : 0,
-    sf: dabt && bit(esr, ESR_ELx_SF), ar: dabt && bit(esr, ESR_ELx_AR), vncr: dabt && bit(esr, ESR_ELx_VNCR),
-    cm: dabt && bit(esr, ESR_ELx_CM), wnr: dabt && bit(esr, ESR_ELx_WNR),
+    s1ptw: has(7), ea: has(9), fnv: has(10),
+    set: (v >>> 11) & 3,
+    isv: dabt && has(24), sas, len: 1 << sas,
+    sse: dabt && has(21), srt: dabt ? (v >>> 16) & 0x1f : 0,
+    sf: dabt && has(15), ar: dabt && has(14), vncr: dabt && has(13),
+    cm: dabt && has(8), wnr: dabt && has(6),
   };
 }
 

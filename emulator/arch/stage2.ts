@@ -121,6 +121,8 @@ export function memAttrIsDevice(memAttr: number, fwb: boolean): boolean {
   return fwb ? (memAttr & 4) === 0 : (memAttr & 0xc) === 0;
 }
 
+const PROT_ATTR_MEMO: (bigint | 'EINVAL' | undefined)[] = [];
+
 /**
  * stage2_set_prot_attr (5.x; pKVM v3's stage2_map_set_prot_attr for PROT_NONE), spec B.4: the attribute bits of a
  * leaf for `prot`, or 'EINVAL'. DEVICE with X is EINVAL. R is not implied (W-only gives S2AP=0b10). PROT_NONE
@@ -129,6 +131,16 @@ export function memAttrIsDevice(memAttr: number, fwb: boolean): boolean {
  * bit and is ignored, as the kernel ignores it.
  */
 export function stage2ProtAttr(prot: ProtValue, fwb: boolean, flavour: Flavour): bigint | 'EINVAL' {
+  // every stage 2 map computes this; for the common number prot the answer depends only on (prot, fwb, PROT_NONE
+  // support), so it is memoised (bigints are immutable values)
+  if (typeof prot === 'number' && prot >= 0 && prot <= 0x1f && prot === Math.floor(prot)) {
+    const key = prot | (fwb ? 0x20 : 0) | (flavour.hasProtNone ? 0x40 : 0);
+    return PROT_ATTR_MEMO[key] ??= protAttr(prot, fwb, flavour);
+  }
+  return protAttr(prot, fwb, flavour);
+}
+
+function protAttr(prot: ProtValue, fwb: boolean, flavour: Flavour): bigint | 'EINVAL' {
   const { low, sw } = splitProt(prot);
   const device = (low & KVM_PGTABLE_PROT_DEVICE) !== 0;
   let attr = BigInt(s2MemAttr(device ? 'device' : 'normal', fwb)) << 2n;
@@ -163,9 +175,19 @@ export function initTablePte(pa: number, pageSize: number): bigint {
   return physToPte(pa, pageSize) | KVM_PTE_TYPE | KVM_PTE_VALID;
 }
 
+const ADDR_MASK_4K = ((1n << 48n) - 1n) & ~BigInt(4096 - 1);
+const ADDR_MASK_16K = ((1n << 48n) - 1n) & ~BigInt(16384 - 1);
+const ADDR_MASK_64K = ((1n << 48n) - 1n) & ~BigInt(65536 - 1);
+
 /** KVM_PTE_ADDR_MASK = GENMASK(47, PAGE_SHIFT) */
 export function pteAddrMask(pageSize: number): bigint {
-  return ((1n << 48n) - 1n) & ~BigInt(pageSize - 1);
+  switch (pageSize) {
+    // constants for the three granules: every descriptor read and write goes through here
+    case 4096: return ADDR_MASK_4K;
+    case 16384: return ADDR_MASK_16K;
+    case 65536: return ADDR_MASK_64K;
+    default: return ((1n << 48n) - 1n) & ~BigInt(pageSize - 1);
+  }
 }
 
 export function physToPte(pa: number, pageSize: number): bigint {

@@ -23,7 +23,7 @@ import * as accBits from './exceptions';
 import { decodeExec, type Exec } from './interp';
 import * as mmuBits from './mmu';
 import {
-  translateFull, walkStage1, type Access, type Fault, type FullOk, type Regime,
+  flatStage1, translateFull, translateStage2, walkStage1, type Access, type Fault, type FullOk, type Regime,
   type WalkStep,
 } from './mmu';
 import { hiOf, loOf, NSLOTS, toBig } from './regs';
@@ -574,7 +574,11 @@ export class Cpu implements GuestCpu {
 
   private xlateSlow(lo: number, hi: number, access: number, size: number, acc: number, deferS2: boolean): number {
     const kind: Access = access === 0 ? 'read' : access === 1 ? 'write' : 'exec';
-    const r = translateFull(this.regime(), toBig(lo, hi), kind, (acc & ACC_UNPRIV) !== 0 ? 0 : this.el, this.mem, this.stage2);
+    const el = (acc & ACC_UNPRIV) !== 0 ? 0 : this.el;
+    // MMU off (SCTLR_EL1.M = 0, mirrored in sctlrLo) and VA < 2^48: the flat stage 1 without BigInt or the regime
+    const r = (this.sctlrLo & 1) === 0 && hi < 0x10000
+      ? translateStage2(flatStage1(hi * TWO32 + lo, kind), kind, el, this.stage2)
+      : translateFull(this.regime(), toBig(lo, hi), kind, el, this.mem, this.stage2);
     if (!r.ok) {
       if (deferS2 && r.fault.stage === 2) {
         this.exit = this.stage2Abort(r.fault, lo, hi, access, acc);

@@ -164,6 +164,15 @@ export function walkStage1(
   }
 }
 
+/**
+ * `walkStage1` with the MMU off, for a VA already known to be below 2^PA_BITS, as a number: the same flat result
+ * without BigInt. The CPU's TLB-miss path uses it until the guest turns its MMU on (every fault-in of such a guest).
+ */
+export function flatStage1(va: number, access: Access): Stage1Ok {
+  const perms = P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | (access === 'exec' ? 0 : P_DEV);
+  return { ok: true, ipa: va, perms, attr: access === 'exec' ? 0xff : 0x00, sh: 0, level: 0 };
+}
+
 export function needBit(access: Access, el: number): number {
   const b = access === 'read' ? P_R1 : access === 'write' ? P_W1 : P_X1;
   return el === 0 ? b << 3 : b;
@@ -189,6 +198,11 @@ export function translateFull(
 ): FullResult {
   const s1 = walkStage1(r, va, access, mem, s2, steps);
   if (!s1.ok) return s1;
+  return translateStage2(s1, access, el, s2);
+}
+
+/** The stage 2 half of `translateFull`: permission check of the stage 1 result, then stage 2 of its output IPA. */
+export function translateStage2(s1: Stage1Ok, access: Access, el: number, s2: Stage2Lookup): FullResult {
   const need = needBit(access, el);
   if ((s1.perms & need) === 0) return { ok: false, fault: { stage: 1, kind: 'permission', level: s1.level, s1ptw: false } };
   const t = s2.translate(s1.ipa);

@@ -106,7 +106,20 @@ export class PhysMem {
   }
 
   read64(pa: number): bigint {
-    return (BigInt(this.read32(pa + 4)) << 32n) | BigInt(this.read32(pa));
+    // page tables are read as 64-bit descriptors on every walk: one chunk lookup, and a single BigInt when the
+    // value fits a double exactly (hi < 2^21)
+    const off = pa & CHUNK_MASK;
+    let lo: number, hi: number;
+    if (off <= CHUNK_SIZE - 8) {
+      const d = this.chunkForRead(Math.floor(pa / CHUNK_SIZE));
+      lo = (d[off] | (d[off + 1] << 8) | (d[off + 2] << 16) | (d[off + 3] << 24)) >>> 0;
+      hi = (d[off + 4] | (d[off + 5] << 8) | (d[off + 6] << 16) | (d[off + 7] << 24)) >>> 0;
+    } else {
+      lo = this.read32(pa);
+      hi = this.read32(pa + 4);
+    }
+    if (hi < 0x20_0000) return BigInt(hi * 4294967296 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   readBytes(pa: number, len: number): Uint8Array {
@@ -143,6 +156,14 @@ export class PhysMem {
   }
 
   write64(pa: number, v: bigint): void {
+    // values below 2^53 (most descriptors without upper attributes) split without BigInt arithmetic
+    if (v >= 0n && v < 0x20_0000_0000_0000n) {
+      const n = Number(v);
+      const hi = Math.floor(n / 4294967296);
+      this.write32(pa, n - hi * 4294967296);
+      this.write32(pa + 4, hi);
+      return;
+    }
     const u = BigInt.asUintN(64, v);
     this.write32(pa, Number(u & 0xffff_ffffn));
     this.write32(pa + 4, Number(u >> 32n));
