@@ -429,13 +429,20 @@ export class Machine {
       const exit = this.kvm.runGuest(v, budget);
       this.runningVcpu = undefined;
       // An exit that retired nothing (a fault KVM resolves and the guest retries) still costs one step, so a guest
-      // that faults forever ends with EINTR like any other runaway guest.
-      const spent = Math.max(1, cpu.ticks - t0);
+      // that faults forever ends with EINTR like any other runaway guest. A debugger stop costs nothing: breakpoints
+      // must not change the schedule.
+      const spent = exit.kind === 'stop' ? cpu.ticks - t0 : Math.max(1, cpu.ticks - t0);
       ticks += spent;
       this.steps += spent;
       run.stepsLeft -= spent;
       if (exit.kind === 'budget') {
         if (run.stepsLeft <= 0) run.result = { kind: 'errno', errno: 'EINTR', message: 'the run\'s step budget ran out' };
+        if (this.pendingStop) {
+          // a stop condition fired on the last instruction of this slice
+          const stop = this.pendingStop;
+          this.pendingStop = undefined;
+          return { ticks, ended: run.result !== undefined, stop };
+        }
         continue;
       }
       if (exit.kind === 'stop') {

@@ -181,6 +181,9 @@ export class Cpu implements GuestCpu {
   private pendingStop: CpuExit | null = null;
   /** set by `requestStop()`: `execute` returns at the next instruction boundary */
   private stopRequested = false;
+  /** PC of the last instruction-breakpoint stop (lo/hi), -1 when none: resuming there does not stop again */
+  private bpResumeLo = -1;
+  private bpResumeHi = -1;
   /** VSESR_EL2 of a pending virtual SError, or null */
   private pendingSError: bigint | null = null;
 
@@ -436,13 +439,20 @@ export class Cpu implements GuestCpu {
     }
     let done = 0;
     let first = true;
+    // only the instruction a breakpoint stop left us at is exempt, and only as the first one of this call
+    const resumeLo = this.bpResumeLo, resumeHi = this.bpResumeHi;
+    this.bpResumeLo = -1;
     const mem = this.mem;
     for (;;) {
       try {
         while (done < budget) {
           if (this.pendingSError !== null && (this.daif & 4) === 0) this.takeSError();
           if ((this.daif & 2) === 0 && this.irqSource !== null && this.irqSource.irqPending()) this.takeIrq();
-          if (this.bpLo.size !== 0 && !first && this.bpLo.has(this.pcLo) && this.bpPcs.has(this.getPc())) {
+          if (this.bpLo.size !== 0 && this.bpLo.has(this.pcLo) && !(first && this.pcLo === resumeLo && this.pcHi === resumeHi) &&
+              this.bpPcs.has(this.getPc())) {
+            // remember where we stopped: continuing from here executes this instruction instead of stopping again
+            this.bpResumeLo = this.pcLo;
+            this.bpResumeHi = this.pcHi;
             return { kind: 'stop', reason: 'instruction breakpoint' };
           }
           if (this.stopRequested) {
