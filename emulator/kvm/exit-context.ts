@@ -143,7 +143,12 @@ export type UserExit =
   | { readonly reason: 'system_event'; readonly type: 'shutdown' | 'reset' };
 
 export type AbortOutcome =
-  | { readonly kind: 'resume'; readonly resolution: FaultResolution }
+  | {
+      readonly kind: 'resume';
+      readonly resolution: FaultResolution;
+      /** an in-kernel MMIO read also copied its len bytes into run->mmio.data (io_mem_abort's memcpy) */
+      readonly runMmioData?: { readonly len: number; readonly data: bigint };
+    }
   | { readonly kind: 'exit'; readonly resolution: FaultResolution; readonly exit: UserExit }
   | { readonly kind: 'error'; readonly resolution: 'error'; readonly error: IoctlErr };
 

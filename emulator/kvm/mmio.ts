@@ -63,8 +63,10 @@ export function ioMemAbort(
   const inKernel = vm.inKernelMmio?.(faultIpa, len, write, data);
   if (inKernel?.handled) {
     report('in-kernel');
-    completeMmio(vcpu, pending, inKernel.data ?? 0n);
-    return { kind: 'resume', resolution: 'in-kernel' };
+    const readData = inKernel.data ?? 0n;
+    completeMmio(vcpu, pending, readData);
+    // `if (!is_write) memcpy(run->mmio.data, data_buf, len)` before kvm_handle_mmio_return (5.x io_mem_abort)
+    return write ? { kind: 'resume', resolution: 'in-kernel' } : { kind: 'resume', resolution: 'in-kernel', runMmioData: { len, data: readData } };
   }
 
   report('mmio');

@@ -194,7 +194,10 @@ export class KvmRun implements KvmRunPort {
         this.runs[v].lastExitFar = exit.far;
         this.runs[v].lastExitEsr = exit.esr;
         const out = handleGuestAbort(this.exitVm, cpu, exit);
-        if (out.kind === 'resume') return 'resume';
+        if (out.kind === 'resume') {
+          if (out.runMmioData) this.runs[v].lastMmioData = mergeMmioData(this.runs[v].lastMmioData, out.runMmioData.data, out.runMmioData.len);
+          return 'resume';
+        }
         if (out.kind === 'error') return { kind: 'errno', errno: out.error.errno, rule: out.error.rule, message: out.error.message };
         return this.userExit(v, out.exit);
       }
@@ -224,12 +227,9 @@ export class KvmRun implements KvmRunPort {
       case 'mmio':
         this.runs[v].pendingMmio = e.pending;
         this.runs[v].mmioData = undefined;
-        if (e.write) {
-          // io_mem_abort: `memcpy(run->mmio.data, data_buf, len)` for a write exit — the first len bytes of
-          // run->mmio.data now hold the written value, the rest keep their previous contents
-          const mask = e.len >= 8 ? (1n << 64n) - 1n : (1n << BigInt(8 * e.len)) - 1n;
-          this.runs[v].lastMmioData = (this.runs[v].lastMmioData & ~mask) | (e.data & mask);
-        }
+        // io_mem_abort: `memcpy(run->mmio.data, data_buf, len)` for a write exit — the first len bytes of
+        // run->mmio.data now hold the written value, the rest keep their previous contents
+        if (e.write) this.runs[v].lastMmioData = mergeMmioData(this.runs[v].lastMmioData, e.data, e.len);
         exit = { reason: 'mmio', addr: Number(e.addr), len: e.len, write: e.write, data: e.data };
         break;
       case 'arm_nisv':
@@ -249,4 +249,10 @@ export class KvmRun implements KvmRunPort {
   restore(s: unknown): void {
     this.runs = (s as KvmRunSnapshot).runs.map((r) => ({ ...r }));
   }
+}
+
+/** run->mmio.data after `memcpy(run->mmio.data, buf, len)`: the first len bytes replaced (little-endian value). */
+function mergeMmioData(old: bigint, data: bigint, len: number): bigint {
+  const mask = len >= 8 ? (1n << 64n) - 1n : (1n << BigInt(8 * len)) - 1n;
+  return (old & ~mask) | (data & mask);
 }

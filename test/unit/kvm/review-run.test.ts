@@ -11,7 +11,7 @@ import { KvmRun } from '../../../emulator/kvm/run';
 import type { KvmSpeVcpu } from '../../../emulator/kvm/spe';
 import type { CpuExit } from '../../../emulator/kvm/guest';
 import { fail } from '../../../emulator/kvm/errno';
-import { FakeCpu } from './abort-fixture.test';
+import { FakeCpu, abortExit } from './abort-fixture.test';
 
 /** A stand-in for KvmSpeVcpu: only what KVM_RUN reads (stop mode, kvm_spe_exit_to_user). */
 class FakeSpe {
@@ -129,4 +129,18 @@ test('G.4 ext_dabt after KVM_EXIT_ARM_NISV is delivered (no MMIO completion in t
   assert.equal(run.enter(0), null);
   assert.ok(run.injectExtDabt(0).ok);
   assert.equal(cpu.injected.length, 1);
+});
+
+// io_mem_abort (5.15): an access handled by an in-kernel device (KVM_MMIO_BUS) still prepares run->mmio, and a
+// read does `memcpy(run->mmio.data, data_buf, len)` before completing in the kernel
+test('C.5#2 an in-kernel MMIO read leaves its bytes in run->mmio.data (a later unanswered user read sees them)', () => {
+  const { vm, cpu, run } = mk();
+  vm.inKernelMmio = (ipa) => ipa === 0x3fff_0000 ? { handled: true, data: 0xabcdn } : { handled: false };
+  assert.equal(run.enter(0), null);
+  assert.equal(run.handleExit(0, abortExit({ ipa: 0x3fff_0000, isv: true, sas: 2, srt: 1, sf: false, wnr: false })), 'resume');
+  assert.equal(cpu.x[1], 0xabcdn);
+  const out = run.handleExit(0, abortExit({ ipa: 0x0900_0000, isv: true, sas: 2, srt: 4, sf: false, wnr: false }));
+  assert.ok(out !== 'resume' && out.kind === 'exit');
+  assert.equal(run.enter(0), null);
+  assert.equal(cpu.x[4], 0xabcdn);
 });
