@@ -13,7 +13,6 @@ import { disassemble } from '../emulator/cpu/disasm';
 import type { Breakpoints, StopDecision } from './breakpoints';
 import type { FilterId } from './exception-filters';
 import { History } from './history';
-import { BreakpointGuard } from './breakpoint-guard';
 
 export const SLICE = 50_000;
 export const DEFAULT_STEP_LIMIT = 200_000_000;
@@ -53,10 +52,7 @@ export class Execution {
   /** do not stop again before the statement we are stopped at (resuming from it) */
   private skip: { index: number; steps: number } | undefined;
 
-  private readonly guard: BreakpointGuard;
-
   constructor(private readonly machine: Machine, private readonly board: Board, private readonly bps: Breakpoints) {
-    this.guard = new BreakpointGuard(board.cpus);
     this.history = new History(
       machine, {
         arm: () => this.arm(), disarm: () => this.disarm(),
@@ -65,8 +61,8 @@ export class Execution {
           const x = extra as { hits: Map<number, number>; atStop: boolean } | undefined;
           if (x) this.bps.restoreHits(x.hits);
           // resuming from a stop does not hit the breakpoint it stopped at; from any other snapshot, it does
-          if (x?.atStop) { this.guard.resume(); this.skip = { index: machine.hostIndex, steps: machine.steps }; }
-          else { this.guard.clear(); this.skip = undefined; }
+          if (x?.atStop) { this.resumeCpus(); this.skip = { index: machine.hostIndex, steps: machine.steps }; }
+          else { for (const c of board.cpus) c.clearBreakpointSkip(); this.skip = undefined; }
         },
       },
       (v) => board.cpus[v].callStack().length,
@@ -94,13 +90,16 @@ export class Execution {
     };
     const cpuBps = this.bps.cpuBreakpoints();
     for (const c of this.board.cpus) c.setBreakpoints(cpuBps);
-    this.guard.setPcs(cpuBps.pcs);
+  }
+
+  /** resuming from a stop: the instruction each vcpu is at runs without stopping at its breakpoint again */
+  private resumeCpus(): void {
+    for (const c of this.board.cpus) c.skipBreakpointHere();
   }
 
   disarm(): void {
     this.machine.conditions = {};
     for (const c of this.board.cpus) c.setBreakpoints({});
-    this.guard.setPcs(new Set());
   }
 
   private threadVcpu(): number | undefined { return this.machine.waitingFor; }
@@ -142,7 +141,7 @@ export class Execution {
   }
 
   private async loop(once: () => MachineStatus): Promise<Outcome> {
-    this.guard.resume();
+    this.resumeCpus();
     this.running = true;
     const start = this.machine.steps;
     try {
@@ -177,7 +176,7 @@ export class Execution {
   /** host `stepIn`: a `run N` statement enters the guest and stops at its first instruction */
   async stepInHost(): Promise<Outcome> {
     if (this.machine.waitingFor !== undefined) return this.stepVcpu(this.machine.waitingFor, 'in');
-    this.guard.resume();
+    this.resumeCpus();
     this.running = true;
     let st: MachineStatus;
     try {
@@ -219,7 +218,7 @@ export class Execution {
       for (let n = 1; ; n++) {
         if (this.terminated) return { kind: 'terminated' };
         if (this.pauseRequested) return this.pauseStop();
-        this.guard.resume();
+        this.resumeCpus();
         const st = this.machine.stepVcpu(vcpu);
         if (st.state !== 'stopped' || st.stop.reason !== 'step' || st.stop.vcpu !== vcpu) {
           const out = this.classify(st);

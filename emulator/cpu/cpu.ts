@@ -425,6 +425,13 @@ export class Cpu implements GuestCpu {
   // execution
   // =====================================================================================================
 
+  /**
+   * Resuming from a debugger stop: the instruction at the current PC runs without its instruction breakpoint
+   * firing again (a stop there has already been reported). `clearBreakpointSkip` undoes it (after a restore).
+   */
+  skipBreakpointHere(): void { this.bpResumeLo = this.pcLo; this.bpResumeHi = this.pcHi; }
+  clearBreakpointSkip(): void { this.bpResumeLo = -1; this.bpResumeHi = -1; }
+
   /** Make a running `execute` return `{kind:'stop'}` at the next instruction boundary (machine stop conditions). */
   requestStop(): void { this.stopRequested = true; }
 
