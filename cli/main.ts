@@ -6,6 +6,7 @@ import { runScenario, disassembleScenario, type ScenarioOutcome } from '../emula
 import { toJson } from '../emulator/events';
 import { isFlavourName, FLAVOUR_NAMES, type FlavourName } from '../emulator/kvm/flavours';
 import { formatEvent } from './trace-format';
+import { scenarioFileReader } from '../emulator/scenario/load-path';
 import { reporters, type TestCaseResult, type ReporterName } from './reporters';
 
 const USAGE = `usage:
@@ -44,19 +45,10 @@ function parseArgs(argv: string[]): Args | string {
   return a;
 }
 
-/** `load A file "PATH"`: PATH is relative to the scenario's folder and must stay inside it or inside --root. */
+/** `load`'s file access on this machine (the rule itself is emulator/scenario/load-path.ts) */
 function fileReader(scenarioPath: string, root: string | undefined) {
-  const base = dirname(scenarioPath);
-  const allowed = [base, ...(root ? [root] : [])].map((d) => realpathSync(d));
-  return (path: string): { data?: Uint8Array; error?: string } => {
-    if (isAbsolute(path)) return { error: `load: "${path}" must be relative to the scenario's folder` };
-    const full = resolve(base, path);
-    if (!existsSync(full)) return { error: `load: no such file "${path}"` };
-    const real = realpathSync(full);
-    const inside = allowed.some((d) => { const r = relative(d, real); return r !== '' && !r.startsWith('..') && !isAbsolute(r); });
-    if (!inside) return { error: `load: "${path}" is outside the scenario's folder` };
-    return { data: new Uint8Array(readFileSync(real)) };
-  };
+  return scenarioFileReader({ dirname, resolve, relative, isAbsolute, exists: existsSync, realpath: realpathSync,
+    read: (p) => new Uint8Array(readFileSync(p)) }, scenarioPath, root);
 }
 
 function runFile(file: string, a: Args, keepEvents: boolean): ScenarioOutcome {

@@ -9,6 +9,7 @@ import { isFlavourName, type FlavourName } from '../emulator/kvm/flavours';
 import type { Diagnostic } from '../emulator/scenario/diagnostics';
 import { toJson, type TraceEvent } from '../emulator/events';
 import { ScenarioTarget } from './target';
+import { scenarioFileReader as makeReader, type ScenarioFileReader } from '../emulator/scenario/load-path';
 
 export interface KvmLaunchArguments {
   program?: string;
@@ -31,19 +32,10 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${file}:${d.range.start.line + 1}:${d.range.start.col + 1}: ${d.severity}: ${d.message}`;
 }
 
-/** `load A file "PATH"`: relative to the scenario's folder, staying inside it (or inside `root`) */
-export function scenarioFileReader(scenarioPath: string, root?: string) {
-  const base = dirname(scenarioPath);
-  const allowed = [base, ...(root && existsSync(root) ? [root] : [])].map((d) => realpathSync(d));
-  return (path: string): { data?: Uint8Array; error?: string } => {
-    if (isAbsolute(path)) return { error: `load: "${path}" must be relative to the scenario's folder` };
-    const full = resolve(base, path);
-    if (!existsSync(full)) return { error: `load: no such file "${path}"` };
-    const real = realpathSync(full);
-    const inside = allowed.some((d) => { const r = relative(d, real); return r !== '' && !r.startsWith('..') && !isAbsolute(r); });
-    if (!inside) return { error: `load: "${path}" is outside the scenario's folder` };
-    return { data: new Uint8Array(readFileSync(real)) };
-  };
+/** `load`'s file access on this machine (the rule itself is emulator/scenario/load-path.ts) */
+export function scenarioFileReader(scenarioPath: string, root?: string): ScenarioFileReader {
+  return makeReader({ dirname, resolve, relative, isAbsolute, exists: existsSync, realpath: realpathSync,
+    read: (p) => new Uint8Array(readFileSync(p)) }, scenarioPath, root);
 }
 
 export function launchScenario(args: KvmLaunchArguments): Launched {
