@@ -1,6 +1,8 @@
 // The QEMU differential harness: one static Linux ELF runs a batch of cases (qemu-cases.ts). For each case `_start`
 // resets the scratch buffer, sets NZCV and x0..x30 from a table, runs the sequence, then stores x0..x30, NZCV and
-// the buffer into a 512-byte record addressed by SP (the only register the sequences never touch). At the end one
+// the buffer into a 512-byte record addressed by SP (the sequences touch SP only in the SP forms, which get their
+// own SP and hand it back in x28, see qemu-cases.ts spForms). The 256-byte buffer straddles a 4K page boundary,
+// so unaligned accesses near its middle cross pages (the emulator's split-access path). At the end one
 // `write(1, out, n)` loop prints all records and `exit(0)`. The very same linked image runs in qemu-aarch64 (EL0,
 // Linux user mode) and in the emulator (EL1, stage 1 identity map with Normal memory over a fake stage 2), which
 // stops at the first SVC; both produce the same record array, compared byte for byte.
@@ -34,9 +36,11 @@ export function batchSource(cases: readonly Case[], pattern: Uint8Array): string
   cases.forEach((c, i) => {
     t.push(`// case ${i}: ${c.form}`, 'bl reset_buf', 'clrex', `movz x0, #${c.nzcv << 12}, lsl #16`, 'msr nzcv, x0',
       `adrp x30, regs_${i}`, `add x30, x30, :lo12:regs_${i}`);
+    if (c.sp !== undefined) t.push('mov x0, sp', 'msr tpidr_el0, x0', 'ldr x0, [x30, #248]', 'mov sp, x0');
     for (let k = 0; k < 30; k += 2) t.push(`ldp x${k}, x${k + 1}, [x30, #${k * 8}]`);
     t.push('ldr x30, [x30, #240]');
     t.push(`case_${i}:`, ...c.lines, `case_${i}_end:`);
+    if (c.sp !== undefined) t.push('mov x28, sp', 'mrs x29, tpidr_el0', 'mov sp, x29');
     for (let k = 0; k < 30; k += 2) t.push(`stp x${k}, x${k + 1}, [sp, #${k * 8}]`);
     t.push('str x30, [sp, #240]', 'mrs x0, nzcv', 'str x0, [sp, #248]', 'bl dump_buf', `add sp, sp, #${REC}`);
   });
@@ -50,8 +54,8 @@ export function batchSource(cases: readonly Case[], pattern: Uint8Array): string
     'dump_buf: adrp x0, buf', 'add x0, x0, :lo12:buf', 'add x1, sp, #256',
     `mov x2, #${BUF_SIZE}`, '5: ldp x3, x4, [x0], #16', 'stp x3, x4, [x1], #16', 'subs x2, x2, #16', 'b.ne 5b', 'ret',
     '.ltorg',
-    '.data', '.balign 16', `buf: .space ${BUF_SIZE}`, `pattern: .byte ${Array.from(pattern).join(', ')}`, '.balign 8');
-  cases.forEach((c, i) => t.push(`regs_${i}: .quad ${c.regs.map(regValue).join(', ')}`));
+    '.data', '.balign 4096', `.space ${4096 - BUF_SIZE / 2}`, `buf: .space ${BUF_SIZE}`, `pattern: .byte ${Array.from(pattern).join(', ')}`, '.balign 8');
+  cases.forEach((c, i) => t.push(`regs_${i}: .quad ${[...c.regs, c.sp ?? 0n].map(regValue).join(', ')}`));
   t.push('.bss', '.balign 16', `out: .space ${cases.length * REC}`);
   return t.join('\n') + '\n';
 }
