@@ -984,7 +984,8 @@ class Checker {
     // the VM's KVM_ENABLE_CAP (emulator/kvm/vm.ts) handles these caps; every other one is -EINVAL
     if (cap === BigInt(caps.KVM_CAP_ARM_NISV_TO_USER ?? -1)) return flags !== 0n ? { errno: 'EINVAL', rule: 'G.3#flags', message: 'KVM_CAP_ARM_NISV_TO_USER takes flags = 0' } : undefined;
     if (cap === BigInt(caps.KVM_CAP_ARM_MTE ?? -1)) {
-      if (flags !== 0n) return { errno: 'EINVAL', rule: 'G.6#flags', message: 'KVM_CAP_ARM_MTE takes flags = 0' };
+      // the lock RFC's 02 patch moved the flags check into the NISV case only (as vm.ts models it)
+      if (flags !== 0n && this.flavour.lock === null) return { errno: 'EINVAL', rule: 'G.6#flags', message: 'KVM_CAP_ARM_MTE takes flags = 0' };
       // the machine block creates the vcpus before the first host statement
       return { errno: 'EINVAL', rule: 'G.6#vcpus', message: 'KVM_CAP_ARM_MTE must be enabled before any vcpu is created (the machine block creates them)' };
     }
