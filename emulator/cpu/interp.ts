@@ -497,7 +497,8 @@ function loadStoreOp(w: number): Exec {
     const opc = w >>> 30;
     const off = sext((w >>> 5) & 0x7ffff, 19) * 4;
     if (opc === 3) return NOP; // PRFM literal
-    const size = opc === 0 ? 4 : 8, kind = opc === 2 ? K_LOADS64 : K_LOAD;
+    // LDRSW (literal) reads a word (Arm ARM C6.2 LDRSW (literal): datasize 32), sign-extended to 64 bits
+    const size = opc === 1 ? 8 : 4, kind = opc === 2 ? K_LOADS64 : K_LOAD;
     const sz = opc === 0 ? 2 : opc === 1 ? 3 : 2;
     const t = wrZr(rt), acc = accFor(kind, sz, rt, true, false);
     return (c) => { addOff(c.pcLo, c.pcHi, off); transfer(c, kind, size, t, RL, RH, acc); };

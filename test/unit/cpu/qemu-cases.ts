@@ -63,6 +63,8 @@ export interface Case {
   nzcv: number;
   /** the form family, for the coverage report (chains: the families joined by ' ; ') */
   form: string;
+  /** some access is not naturally aligned (such a case cannot run with the MMU off: Device memory) */
+  misaligned?: boolean;
   /** SP before the sequence (SP forms only; the harness then reports SP in x28) */
   sp?: bigint | { buf: number };
 }
@@ -311,6 +313,8 @@ const unscaled = (op: string): string => op.replace(/^ldr/, 'ldur').replace(/^st
 
 /** a byte offset in the buffer where `len` bytes fit; aligned to `align` */
 const target = (r: Rng, len: number, align = 1): number => Math.floor(r.int(BUF_SIZE - len + 1) / align) * align;
+/** note an access of `size` bytes at buffer offset `off` (buf is 16-byte aligned) */
+const access = (c: Case, off: number, size: number): void => { if (off % size !== 0) c.misaligned = true; };
 
 const loadStoreSingle: Gen = (r, c) => {
   const so = r.pick(SINGLE);
@@ -326,17 +330,20 @@ const loadStoreSingle: Gen = (r, c) => {
     const k = r.bool(0.2) ? r.int(4096) : r.int(16);
     const off = k * so.size, tg = target(r, so.size, so.size);
     c.regs[n!] = { buf: tg - off };
+    access(c, tg, so.size);
     c.lines.push(`${op} ${rt}, [x${n}, #${off}]`);
     c.form = `${op} ${so.sf ? 'X' : 'W'} (unsigned offset)`;
   } else if (mode === 1) { // unscaled
     const off = r.range(-256, 255), tg = target(r, so.size);
     c.regs[n!] = { buf: tg - off };
+    access(c, tg, so.size);
     c.lines.push(`${unscaled(op)} ${rt}, [x${n}, #${off}]`);
     c.form = `${unscaled(op)} ${so.sf ? 'X' : 'W'}`;
   } else if (mode === 2 || mode === 3) { // pre / post index (Rt != Rn: chosen distinct)
     const off = r.range(-256, 255), tg = target(r, so.size);
     const pre = mode === 2;
     c.regs[n!] = { buf: pre ? tg - off : tg };
+    access(c, tg, so.size);
     c.lines.push(pre ? `${op} ${rt}, [x${n}, #${off}]!` : `${op} ${rt}, [x${n}], #${off}`);
     c.form = `${op} ${so.sf ? 'X' : 'W'} (${pre ? 'pre' : 'post'}-index)`;
   } else { // register offset
@@ -350,6 +357,7 @@ const loadStoreSingle: Gen = (r, c) => {
     else if (ext === 'sxtw') { const v = r.range(-64, 64); idx = (r.u64() & 0xffff_ffff_0000_0000n) | (BigInt(v) & 0xffff_ffffn); eff = v; }
     else { const v = r.range(-64, 64); idx = BigInt(v) & M64; eff = v; }
     c.regs[m!] = idx;
+    access(c, tg, so.size);
     c.regs[n!] = { buf: tg - eff * (1 << sh) };
     const idxReg = ext === 'uxtw' || ext === 'sxtw' ? `w${m}` : `x${m}`;
     const amount = ext === 'lsl' ? (sh === 0 ? '' : `, lsl #${sh}`) : `, ${ext}${sh === 0 ? (r.bool() ? '' : ' #0') : shownShift}`;
@@ -378,6 +386,7 @@ const loadStorePair: Gen = (r, c) => {
   const off = r.range(-64, 63) * size, tg = target(r, 2 * size, r.bool(0.7) ? size : 1);
   const mode = r.int(3);
   c.regs[n!] = { buf: mode === 2 ? tg : tg - off };
+  access(c, tg, size);
   const addr = mode === 0 ? `[x${n}, #${off}]` : mode === 1 ? `[x${n}, #${off}]!` : `[x${n}], #${off}`;
   c.lines.push(`${op} ${rs(t1!)}, ${rs(t2!)}, ${addr}`);
   c.form = `${kind} (${['offset', 'pre-index', 'post-index'][mode]})`;
@@ -387,7 +396,11 @@ const loadLiteral: Gen = (r, c) => {
   const [t] = regs(r, 1);
   const op = r.pick(['ldr x', 'ldr w', 'ldrsw x']);
   const [mn, rr] = op.split(' ');
-  if (r.bool(0.3)) c.lines.push(`${mn} ${rr}${t}, pattern + ${r.int(BUF_SIZE / 4 - 2) * 4}`); // far, in the data segment
+  if (r.bool(0.3)) { // far, in the data segment (pattern follows buf: 16-byte aligned)
+    const off = r.int(BUF_SIZE / 4 - 2) * 4;
+    access(c, off, rr === 'x' && mn === 'ldr' ? 8 : 4);
+    c.lines.push(`${mn} ${rr}${t}, pattern + ${off}`);
+  }
   else if (r.bool(0.3)) c.lines.push('b 1f', '.balign 8', `2: .quad ${hx(value(r))}`, `1: ${mn} ${rr}${t}, 2b`); // backwards
   else c.lines.push(`${mn} ${rr}${t}, 2f`, 'b 1f', '.balign 8', `2: .quad ${hx(value(r))}`, '1:');
   c.form = `${op.trim()} (literal)`;
@@ -534,7 +547,8 @@ const spForms: Gen = (r, c) => {
     c.lines.push(`${op} ${sf ? 'sp' : 'wsp'}, ${reg(sf, n!)}, #${hx(bitmaskImm(r, sf))}`);
     c.form = `${op} (immediate) to SP`;
   } else { // loads/stores with SP as the base
-    const tg = target(r, 16, 16) & ~15;
+    // 16-byte aligned offsets chosen so every access (incl. the imm9 / pair offsets below) stays inside buf
+    const tg = 16 + (target(r, 48, 16) & ~15);
     const so = r.pick(SINGLE.filter((x) => x.st !== undefined));
     if (k === 3) {
       const store = r.bool();
@@ -543,20 +557,20 @@ const spForms: Gen = (r, c) => {
       const rt = reg(so.sf, store ? rz(r, d!) : d!);
       const imm9 = r.range(-16, 16);
       if (mode === 0) { c.sp = { buf: tg - off }; c.lines.push(`${op} ${rt}, [sp, #${off}]`); }
-      else if (mode === 1) { c.sp = { buf: tg }; c.lines.push(`${unscaled(op)} ${rt}, [sp, #${imm9}]`); }
-      else if (mode === 2) { c.sp = { buf: tg }; c.lines.push(`${op} ${rt}, [sp, #${imm9}]!`); }
+      else if (mode === 1) { c.sp = { buf: tg }; access(c, tg + imm9, so.size); c.lines.push(`${unscaled(op)} ${rt}, [sp, #${imm9}]`); }
+      else if (mode === 2) { c.sp = { buf: tg }; access(c, tg + imm9, so.size); c.lines.push(`${op} ${rt}, [sp, #${imm9}]!`); }
       else { c.sp = { buf: tg }; c.lines.push(`${op} ${rt}, [sp], #${imm9}`); }
       c.form = `${op} with SP base`;
     } else if (k === 4) {
       const sz = sf ? 8 : 4, off = r.range(-4, 4) * sz;
-      c.sp = { buf: tg + 64 };
+      c.sp = { buf: 32 + (target(r, 192, 16) & ~15) };
       const op = r.pick(['ldp', 'stp']);
       const mode = r.int(3);
       const addr = mode === 0 ? `[sp, #${off}]` : mode === 1 ? `[sp, #${off}]!` : `[sp], #${off}`;
       c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, t2!)}, ${addr}`);
       c.form = `${op} with SP base`;
     } else { // a push/pop pair
-      c.sp = { buf: tg + 128 };
+      c.sp = { buf: 16 + (target(r, 32, 16) & ~15) };
       c.lines.push(`stp x${d}, x${n}, [sp, #-16]!`, `ldp x${m}, x${t2}, [sp], #16`);
       c.form = 'stp/ldp push-pop';
     }

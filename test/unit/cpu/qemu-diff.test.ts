@@ -10,6 +10,8 @@ import { batchSource, buildImage, disposeImage, qemuMissing, REC, runEmulator, r
 
 const SEED = Number(process.env.QEMU_DIFF_SEED ?? 0x5eed_a64);
 const BATCHES = 12;
+/** further batches of naturally aligned cases run with the MMU off (Device memory: the alignment-checking path) */
+const MMU_OFF_BATCHES = 3;
 const PER_BATCH = 500;
 
 const hex = (v: bigint): string => '0x' + v.toString(16).padStart(16, '0');
@@ -64,21 +66,25 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
   const forms = new Map<string, number>();
   const failures: string[] = [];
   let cases = 0;
-  for (let b = 0; b < BATCHES; b++) {
+  for (let b = 0; b < BATCHES + MMU_OFF_BATCHES; b++) {
+    const mmu = b < BATCHES;
     const pattern = bufferPattern(rng);
     const batch: Case[] = [];
-    for (let i = 0; i < PER_BATCH; i++) batch.push(makeCase(rng, pattern));
+    while (batch.length < PER_BATCH) {
+      const c = makeCase(rng, pattern);
+      if (mmu || !c.misaligned) batch.push(c);
+    }
     const img = buildImage(batchSource(batch, pattern));
     try {
       const qout = runQemu(img);
       assert.equal(qout.length, batch.length * REC, `seed=${SEED} batch=${b}: qemu wrote ${qout.length} bytes`);
-      const emu = runEmulator(img, batch.length);
+      const emu = runEmulator(img, batch.length, { mmu });
       if (emu.end !== 'svc') {
         // find the case it stopped in
         let at = -1;
         for (let i = 0; i < batch.length; i++) if (BigInt(img.symbols.get(`case_${i}`)!) <= emu.pc) at = i;
         const c = batch[at];
-        assert.fail(`seed=${SEED} batch=${b}: emulator stopped with ${emu.end} at pc 0x${emu.pc.toString(16)}` +
+        assert.fail(`seed=${SEED} batch=${b} (MMU ${mmu ? 'on' : 'off'}): emulator stopped with ${emu.end} at pc 0x${emu.pc.toString(16)}` +
           (c ? ` in case ${at} (${c.form}):\n${c.lines.join('\n')}` : ''));
       }
       for (let i = 0; i < batch.length; i++) {
@@ -86,7 +92,7 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
         for (const f of c.form.split(' ; ')) forms.set(f, (forms.get(f) ?? 0) + 1);
         const q = record(qout, i), e = record(emu.out, i);
         const same = q.nzcv === e.nzcv && q.x.every((v, k) => v === e.x[k]) && q.buf.every((v, k) => v === e.buf[k]);
-        if (!same) failures.push(describe(SEED, b, i, c, img, q, e));
+        if (!same) failures.push(`MMU ${mmu ? 'on' : 'off'}: ` + describe(SEED, b, i, c, img, q, e));
         else harnessCheck(c, img, q, `seed=${SEED} batch=${b} case=${i}`);
       }
       cases += batch.length;
@@ -95,7 +101,7 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
     }
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  t.diagnostic(`seed=${SEED}: ${cases} cases, ${forms.size} forms, ${failures.length} mismatches, ${ms.toFixed(0)} ms`);
+  t.diagnostic(`seed=${SEED}: ${cases} cases (${MMU_OFF_BATCHES * PER_BATCH} with the MMU off), ${forms.size} forms, ${failures.length} mismatches, ${ms.toFixed(0)} ms`);
   if (process.env.QEMU_DIFF_FORMS) t.diagnostic([...forms].sort().map(([f, n]) => `${f}: ${n}`).join('\n'));
   assert.equal(failures.length, 0, `${failures.length} mismatches against qemu-aarch64:\n${failures.slice(0, 12).join('\n\n')}`);
 });

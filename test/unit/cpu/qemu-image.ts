@@ -14,8 +14,11 @@ import { rig, Stage1Builder } from './harness';
 import { BUF_SIZE, type Case } from './qemu-cases';
 
 export const REC = 512;
-/** EL1 vector base: unmapped at stage 1, so any exception stops the run at its vector */
-const VBAR = 0x10000n;
+/**
+ * EL1 vector base: outside both the stage 1 map and the rig's 16 MiB stage 2, so the fetch from any vector stops
+ * the run (a guest exception with the MMU on, a stage 2 instruction abort exit with it off).
+ */
+const VBAR = 0x2000000n;
 export const QEMU = 'qemu-aarch64';
 const MARCH = '-march=armv8.2-a+lse';
 
@@ -124,20 +127,21 @@ export interface EmulatorRun {
 }
 
 /**
- * Run the image in the emulator: IPA == PA (fake stage 2 over 16 MiB), stage 1 identity map of the ELF with
- * Normal memory (so unaligned accesses behave as in Linux user mode), EL1, until the first SVC.
+ * Run the image in the emulator: IPA == PA (fake stage 2 over 16 MiB), EL1, until the first SVC. With `mmu` a
+ * stage 1 identity map of the ELF with Normal memory (unaligned accesses behave as in Linux user mode); without,
+ * the reset state's MMU off: every data access is Device memory, so only naturally aligned cases may run.
  */
-export function runEmulator(img: BuiltImage, nCases: number): EmulatorRun {
+export function runEmulator(img: BuiltImage, nCases: number, opts: { mmu: boolean } = { mmu: true }): EmulatorRun {
   const { entry, segs } = loadSegments(img.elf);
   const r = rig(undefined, { stop: true });
-  const s1 = new Stage1Builder(r);
+  const s1 = opts.mmu ? new Stage1Builder(r) : undefined;
   for (const s of segs) {
     r.mem.writeBytes(s.vaddr, s.data);
     const lo = Math.floor(s.vaddr / 4096) * 4096, hi = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
     if (hi > 16 << 20 || lo < 0x300000) throw new Error(`segment at 0x${s.vaddr.toString(16)} outside the rig's window`);
-    s1.map(lo, lo, hi - lo);
+    s1?.map(lo, lo, hi - lo);
   }
-  s1.enable();
+  s1?.enable();
   r.cpu.setSysreg('VBAR_EL1', VBAR);
   r.cpu.setPc(BigInt(entry));
   let instructions = 0, end = '';
@@ -147,7 +151,8 @@ export function runEmulator(img: BuiltImage, nCases: number): EmulatorRun {
     if (e.kind === 'budget') { if (instructions > 1 << 26) { end = 'budget'; break; } continue; }
     // SVC is taken to EL1 (not a stop condition); the fetch from the unmapped vector table then stops the run
     const svc = ((r.cpu.getSysreg('ESR_EL1') >> 26n) & 0x3fn) === 0x15n;
-    if (e.kind === 'guest-exception' && svc && e.elr === VBAR + 0x200n) end = 'svc';
+    const atVector = (e.kind === 'guest-exception' && e.elr === VBAR + 0x200n) || (e.kind === 'iabt' && e.far === VBAR + 0x200n);
+    if (svc && atVector) end = 'svc';
     else if (e.kind === 'guest-exception') end = `exception esr=0x${e.esr.toString(16)} elr=0x${e.elr.toString(16)} far=0x${e.far.toString(16)}`;
     else end = e.kind;
     break;
