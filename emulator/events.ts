@@ -67,25 +67,196 @@ export interface EventSink {
   emit(kind: EventKind, fields: Fields, vcpu?: number): void;
 }
 
+/** value tags of the compact log */
+const V_REF = 0;     // refs[nums[j]]: arrays, bigints outside [0, 2^53), anything else
+const V_NUMBER = 1;  // nums[j]
+const V_BIGINT = 2;  // BigInt(nums[j]): a bigint in [0, 2^53), exact as a double
+const V_STRING = 3;  // strings[nums[j]] (interned: event field strings repeat)
+const V_TRUE = 4;
+const V_FALSE = 5;
+const V_NULL = 6;
+
+/** Field names of one event shape, in emission order. */
+interface Shape {
+  readonly keys: readonly string[];
+}
+
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = new (a.constructor as { new(n: number): T })(n);
+  b.set(a);
+  return b;
+}
+
 /**
  * Append-only event log with per-kind counts. `line` is the source line of the statement being executed,
  * set by the machine before each host statement (0 = the machine block / no statement).
  * Listeners see every event as it is emitted (the machine's stop conditions use this).
+ *
+ * Storage (ARCHITECTURE.md "Events cost little"): events are kept as compact typed records, not as objects:
+ * per event its kind index, line, vcpu and field shape; per field value a tag and either a double (numbers, and
+ * bigints in [0, 2^53)) or a reference (strings, booleans, null, arrays, larger bigints). A long run emits
+ * several events per stage 2 fault, and keeping each one as objects and bigints made garbage collection the
+ * largest cost of fault-in. `TraceEvent` objects are rebuilt on demand (`all`, `since`, `last`) with the same
+ * fields, values and key order; `all()` caches the ones it built.
  */
 export class EventLog implements EventSink {
-  private readonly events: TraceEvent[] = [];
+  private n = 0;
   private readonly counts = new Map<EventKind, number>();
-  private seqNext = 1;
   line = 0;
   private readonly listeners: ((e: TraceEvent) => void)[] = [];
 
+  // ---- per event ----
+  /** kind names by index: EVENT_KINDS first, then any other kind an emitter used */
+  private readonly kindNames: EventKind[] = [...EVENT_KINDS];
+  private readonly kindIndex = new Map<EventKind, number>(EVENT_KINDS.map((k, i) => [k, i]));
+  private kinds = new Uint8Array(256);
+  private lines = new Float64Array(256);
+  /** vcpu, or NaN when the event has none */
+  private vcpus = new Float64Array(256);
+  private shapeOf = new Int32Array(256);
+  /** offset of the event's first value, and of its first entry in `refs` (index n: the end) */
+  private valStart = new Int32Array(257);
+  private refStart = new Int32Array(257);
+
+  // ---- per field value ----
+  private nv = 0;
+  private tags = new Uint8Array(1024);
+  private nums = new Float64Array(1024);
+  private refs: FieldValue[] = [];
+  private readonly strings: string[] = [];
+  private readonly stringIds = new Map<string, number>();
+
+  // ---- shapes ----
+  private readonly shapes: Shape[] = [];
+  private readonly shapeIds = new Map<string, number>();
+  /** the last shape seen per kind: almost every emitter of a kind uses one object literal */
+  private readonly lastShape = new Int32Array(256).fill(-1);
+
+  /** TraceEvent objects built by all(), in order (a prefix of the log) */
+  private built: TraceEvent[] = [];
+
   emit(kind: EventKind, fields: Fields, vcpu?: number): void {
-    const e: TraceEvent = vcpu === undefined
-      ? { seq: this.seqNext++, event: kind, line: this.line, fields }
-      : { seq: this.seqNext++, event: kind, line: this.line, vcpu, fields };
-    this.events.push(e);
+    const i = this.n;
+    const k = this.kindIndex.get(kind) ?? this.addKind(kind);
+    if (i === this.kinds.length) {
+      this.kinds = grow(this.kinds, i + 1);
+      this.lines = grow(this.lines, this.kinds.length);
+      this.vcpus = grow(this.vcpus, this.kinds.length);
+      this.shapeOf = grow(this.shapeOf, this.kinds.length);
+      this.valStart = grow(this.valStart, this.kinds.length + 1);
+      this.refStart = grow(this.refStart, this.kinds.length + 1);
+    }
+    this.kinds[i] = k;
+    this.lines[i] = this.line;
+    this.vcpus[i] = vcpu === undefined ? NaN : vcpu;
+    this.shapeOf[i] = this.storeFields(k, fields);
+    this.valStart[i + 1] = this.nv;
+    this.refStart[i + 1] = this.refs.length;
+    this.n = i + 1;
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-    for (const l of this.listeners) l(e);
+    if (this.listeners.length !== 0) {
+      const e: TraceEvent = vcpu === undefined
+        ? { seq: i + 1, event: kind, line: this.line, fields }
+        : { seq: i + 1, event: kind, line: this.line, vcpu, fields };
+      for (const l of this.listeners) l(e);
+    }
+  }
+
+  private addKind(kind: EventKind): number {
+    if (this.kindNames.length >= 256) throw new RangeError(`too many event kinds (${String(kind)})`);
+    this.kindNames.push(kind);
+    this.kindIndex.set(kind, this.kindNames.length - 1);
+    return this.kindNames.length - 1;
+  }
+
+  /** Append the values of `fields` and return its shape id. */
+  private storeFields(kindIdx: number, fields: Fields): number {
+    const start = this.nv, refsAt = this.refs.length;
+    // fast path: the kind's last shape, checked key by key while the values are stored
+    const last = this.lastShape[kindIdx];
+    if (last >= 0) {
+      const keys = this.shapes[last].keys;
+      let j = 0;
+      let same = true;
+      for (const key in fields) {
+        if (j >= keys.length || keys[j] !== key) { same = false; break; }
+        this.storeValue(fields[key]);
+        j++;
+      }
+      if (same && j === keys.length) return last;
+      this.nv = start;
+      this.refs.length = refsAt;
+    }
+    const keys = Object.keys(fields);
+    const sig = keys.join('\u0000');
+    let id = this.shapeIds.get(sig);
+    if (id === undefined) {
+      id = this.shapes.length;
+      this.shapes.push({ keys });
+      this.shapeIds.set(sig, id);
+    }
+    for (const key of keys) this.storeValue(fields[key]);
+    this.lastShape[kindIdx] = id;
+    return id;
+  }
+
+  private storeValue(v: FieldValue): void {
+    const j = this.nv;
+    if (j === this.tags.length) {
+      this.tags = grow(this.tags, j + 1);
+      this.nums = grow(this.nums, j + 1);
+    }
+    if (typeof v === 'number') {
+      this.tags[j] = V_NUMBER; this.nums[j] = v;
+    } else if (typeof v === 'bigint' && v >= 0n && v <= 0x1f_ffff_ffff_ffffn) {
+      this.tags[j] = V_BIGINT; this.nums[j] = Number(v);
+    } else if (typeof v === 'string') {
+      let id = this.stringIds.get(v);
+      if (id === undefined) { id = this.strings.length; this.strings.push(v); this.stringIds.set(v, id); }
+      this.tags[j] = V_STRING; this.nums[j] = id;
+    } else if (v === true) {
+      this.tags[j] = V_TRUE;
+    } else if (v === false) {
+      this.tags[j] = V_FALSE;
+    } else if (v === null) {
+      this.tags[j] = V_NULL;
+    } else {
+      this.tags[j] = V_REF; this.nums[j] = this.refs.length; this.refs.push(v);
+    }
+    this.nv = j + 1;
+  }
+
+  /** Rebuild event `i` (0-based) as a TraceEvent. */
+  private build(i: number): TraceEvent {
+    const keys = this.shapes[this.shapeOf[i]].keys;
+    const fields: { [name: string]: FieldValue } = {};
+    let j = this.valStart[i];
+    for (const key of keys) {
+      fields[key] = this.valueAt(j++);
+    }
+    const event = this.kindNames[this.kinds[i]];
+    const line = this.lines[i];
+    const vcpu = this.vcpus[i];
+    return Number.isNaN(vcpu) ? { seq: i + 1, event, line, fields } : { seq: i + 1, event, line, vcpu, fields };
+  }
+
+  private valueAt(j: number): FieldValue {
+    switch (this.tags[j]) {
+      case V_NUMBER: return this.nums[j];
+      case V_BIGINT: return BigInt(this.nums[j]);
+      case V_STRING: return this.strings[this.nums[j]];
+      case V_TRUE: return true;
+      case V_FALSE: return false;
+      case V_NULL: return null;
+      default: return this.refs[this.nums[j]];
+    }
+  }
+
+  private eventAt(i: number): TraceEvent {
+    return i < this.built.length ? this.built[i] : this.build(i);
   }
 
   onEvent(listener: (e: TraceEvent) => void): () => void {
@@ -96,30 +267,39 @@ export class EventLog implements EventSink {
     };
   }
 
-  get length(): number { return this.events.length; }
-  get nextSeq(): number { return this.seqNext; }
+  get length(): number { return this.n; }
+  get nextSeq(): number { return this.n + 1; }
   count(kind: EventKind): number { return this.counts.get(kind) ?? 0; }
-  all(): readonly TraceEvent[] { return this.events; }
+  all(): readonly TraceEvent[] {
+    const b = this.built;
+    for (let i = b.length; i < this.n; i++) b.push(this.build(i));
+    return b;
+  }
   since(seq: number): readonly TraceEvent[] {
     // seq numbers are dense and start at 1, so the index is seq - 1
-    return this.events.slice(Math.max(0, seq - 1));
+    const out: TraceEvent[] = [];
+    for (let i = Math.max(0, seq - 1); i < this.n; i++) out.push(this.eventAt(i));
+    return out;
   }
   last(kind?: EventKind): TraceEvent | undefined {
-    for (let i = this.events.length - 1; i >= 0; i--) {
-      if (kind === undefined || this.events[i].event === kind) return this.events[i];
+    const k = kind === undefined ? -1 : this.kindIndex.get(kind) ?? -2;
+    for (let i = this.n - 1; i >= 0; i--) {
+      if (k === -1 || this.kinds[i] === k) return this.eventAt(i);
     }
     return undefined;
   }
 
   /** Snapshot = the length and the current statement line; restore truncates (the log is append-only). */
-  snapshot(): EventLogSnapshot { return { length: this.events.length, line: this.line }; }
+  snapshot(): EventLogSnapshot { return { length: this.n, line: this.line }; }
   restore(s: EventLogSnapshot): void {
     const len = s.length;
     this.line = s.line;
-    while (this.events.length > len) {
-      const e = this.events.pop()!;
-      this.counts.set(e.event, (this.counts.get(e.event) ?? 1) - 1);
+    while (this.n > len) {
+      const kind = this.kindNames[this.kinds[--this.n]];
+      this.counts.set(kind, (this.counts.get(kind) ?? 1) - 1);
     }
-    this.seqNext = len + 1;
+    this.nv = this.valStart[this.n];
+    this.refs.length = this.refStart[this.n];
+    if (this.built.length > this.n) this.built.length = this.n;
   }
 }

@@ -31,7 +31,8 @@ export interface AbortExit {
 
 /** Leaf size at `level` for the granule (ARM64_HW_PGTABLE_LEVEL_SHIFT). */
 export function levelSize(level: number, pageSize: number): number {
-  const stride = Math.log2(pageSize) - 3;
+  // the three granules as constants (called several times per fault); Math.log2 is exact for the others
+  const stride = pageSize === 4096 ? 9 : pageSize === 16384 ? 11 : pageSize === 65536 ? 13 : Math.log2(pageSize) - 3;
   return pageSize * 2 ** ((3 - level) * stride);
 }
 
