@@ -83,6 +83,15 @@ function regs(r: Rng, k: number, avoid: number[] = []): number[] {
   }
   return out;
 }
+/**
+ * registers for a register-only form: usually distinct, but one time in four drawn with repeats, so that forms
+ * like `add x3, x3, x3` or `madd x1, x1, x2, x1` check that every source is read before the destination is written
+ */
+function regsAliased(r: Rng, k: number, avoid: number[] = []): number[] {
+  if (!r.bool(0.25)) return regs(r, k, avoid);
+  const pool = regs(r, Math.max(1, k - 1 - r.int(k)), avoid);
+  return Array.from({ length: k }, () => r.pick(pool));
+}
 /** a register operand that is sometimes the zero register */
 const rz = (r: Rng, n: number): number => (r.bool(0.08) ? 31 : n);
 
@@ -123,7 +132,7 @@ const sfOf = (r: Rng): boolean => r.bool(0.6);
 
 const addSubImm: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['add', 'adds', 'sub', 'subs']);
-  const [d, n] = regs(r, 2);
+  const [d, n] = regsAliased(r, 2);
   const imm = r.pick([0, 1, 4095, r.int(4096)]), sh = r.bool(0.3) ? ', lsl #12' : '';
   const flags = op.endsWith('s');
   const dd = flags && r.bool(0.2) ? 31 : d!;
@@ -134,7 +143,7 @@ const addSubImm: Gen = (r, c) => {
 const SHIFTS = ['lsl', 'lsr', 'asr'] as const;
 const addSubShifted: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['add', 'adds', 'sub', 'subs', 'neg', 'negs']);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   const amt = r.bool(0.3) ? 0 : r.int(sf ? 64 : 32), sh = r.pick(SHIFTS);
   const shift = amt === 0 && r.bool(0.5) ? '' : `, ${sh} #${amt}`;
   if (op.startsWith('neg')) c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, rz(r, m!))}${shift}`);
@@ -145,7 +154,7 @@ const addSubShifted: Gen = (r, c) => {
 const EXT = ['uxtb', 'uxth', 'uxtw', 'uxtx', 'sxtb', 'sxth', 'sxtw', 'sxtx'] as const;
 const addSubExtended: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['add', 'adds', 'sub', 'subs']);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   const ext = r.pick(EXT), amt = r.int(5);
   const mIsX = sf && (ext === 'uxtx' || ext === 'sxtx');
   const flags = op.endsWith('s');
@@ -155,7 +164,7 @@ const addSubExtended: Gen = (r, c) => {
 
 const adcSbc: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['adc', 'adcs', 'sbc', 'sbcs', 'ngc', 'ngcs']);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   if (op.startsWith('ngc')) c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, m!)}`);
   else c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, rz(r, n!))}, ${reg(sf, m!)}`);
   c.form = op;
@@ -163,7 +172,7 @@ const adcSbc: Gen = (r, c) => {
 
 const logicalImm: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['and', 'orr', 'eor', 'ands', 'tst']);
-  const [d, n] = regs(r, 2);
+  const [d, n] = regsAliased(r, 2);
   const imm = hx(bitmaskImm(r, sf));
   if (op === 'tst') c.lines.push(`tst ${reg(sf, n!)}, #${imm}`);
   else c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, rz(r, n!))}, #${imm}`);
@@ -172,7 +181,7 @@ const logicalImm: Gen = (r, c) => {
 
 const logicalShifted: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['and', 'bic', 'orr', 'orn', 'eor', 'eon', 'ands', 'bics', 'mvn', 'tst', 'mov']);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   const amt = r.bool(0.3) ? 0 : r.int(sf ? 64 : 32), sh = r.pick(['lsl', 'lsr', 'asr', 'ror']);
   const shift = op === 'mov' ? '' : `, ${sh} #${amt}`;
   if (op === 'mvn' || op === 'mov') c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, rz(r, m!))}${shift}`);
@@ -191,7 +200,7 @@ const moveWide: Gen = (r, c) => {
 
 const bitfield: Gen = (r, c) => {
   const sf = sfOf(r), w = sf ? 64 : 32;
-  const [d, n] = regs(r, 2);
+  const [d, n] = regsAliased(r, 2);
   const k = r.int(3);
   if (k === 0) {
     const op = r.pick(['sbfm', 'bfm', 'ubfm']);
@@ -214,14 +223,14 @@ const bitfield: Gen = (r, c) => {
 
 const extr: Gen = (r, c) => {
   const sf = sfOf(r);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   c.lines.push(`extr ${reg(sf, d!)}, ${reg(sf, rz(r, n!))}, ${reg(sf, rz(r, m!))}, #${r.int(sf ? 64 : 32)}`);
   c.form = 'extr';
 };
 
 const shiftVar: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['lsl', 'lsr', 'asr', 'ror']);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   if (r.bool(0.5)) c.regs[m!] = BigInt(r.int(200)) | (r.bool(0.3) ? r.u64() & ~0xffn : 0n);
   c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, n!)}, ${reg(sf, m!)}`);
   c.form = `${op}v`;
@@ -229,7 +238,7 @@ const shiftVar: Gen = (r, c) => {
 
 const mulAcc: Gen = (r, c) => {
   const sf = sfOf(r);
-  const [d, n, m, a] = regs(r, 4);
+  const [d, n, m, a] = regsAliased(r, 4);
   const k = r.int(3);
   if (k === 0) {
     const op = r.pick(['mul', 'mneg']);
@@ -250,7 +259,7 @@ const mulAcc: Gen = (r, c) => {
 
 const divide: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['udiv', 'sdiv']);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   const min = sf ? 0x8000_0000_0000_0000n : 0x8000_0000n;
   switch (r.int(4)) {
     case 0: c.regs[m!] = r.bool(0.5) ? 0n : r.u64() & 0xffff_ffff_0000_0000n; break; // divisor zero (W: upper half ignored)
@@ -264,7 +273,7 @@ const divide: Gen = (r, c) => {
 
 const condSelect: Gen = (r, c) => {
   const sf = sfOf(r);
-  const [d, n, m] = regs(r, 3);
+  const [d, n, m] = regsAliased(r, 3);
   const cond = r.pick(COND);
   const k = r.int(3);
   if (k === 0) {
@@ -287,7 +296,7 @@ const condSelect: Gen = (r, c) => {
 
 const dp1: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['clz', 'cls', 'rbit', 'rev', 'rev16', ...(sf ? ['rev32'] : [])]);
-  const [d, n] = regs(r, 2);
+  const [d, n] = regsAliased(r, 2);
   c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, n!)}`);
   c.form = op;
 };
@@ -440,7 +449,8 @@ const exclusive: Gen = (r, c) => {
 const ORD = ['', 'a', 'al', 'l'] as const;
 const lse: Gen = (r, c, pattern) => {
   const e = r.pick(EXCL), sf = e.size === 8;
-  const [s, t, n] = regs(r, 3);
+  const [s, t0, n] = regs(r, 3);
+  const t = r.bool(0.15) ? s : t0; // Rs == Rt: the old value must win over the operand
   const tg = target(r, e.size, e.size);
   c.regs[n!] = { buf: tg };
   const ord = r.pick(ORD);
@@ -577,11 +587,26 @@ const spForms: Gen = (r, c) => {
   }
 };
 
+/** a counted loop: backward B.cond / CBNZ / TBZ, the same decoded instructions run several times */
+const loop: Gen = (r, c) => {
+  const [k, a, b] = regs(r, 3);
+  const sf = sfOf(r);
+  c.regs[k!] = BigInt(r.range(1, 7));
+  const body = r.pick([`eor ${reg(sf, a!)}, ${reg(sf, a!)}, ${reg(sf, b!)}, ror #${r.int(sf ? 64 : 32)}`,
+    `adds ${reg(sf, a!)}, ${reg(sf, a!)}, ${reg(sf, b!)}`, `adc ${reg(sf, a!)}, ${reg(sf, a!)}, ${reg(sf, b!)}`,
+    `madd ${reg(sf, a!)}, ${reg(sf, a!)}, ${reg(sf, b!)}, ${reg(sf, b!)}`, `extr ${reg(sf, a!)}, ${reg(sf, a!)}, ${reg(sf, b!)}, #${r.int(sf ? 64 : 32)}`]);
+  const kind = r.int(3);
+  if (kind === 0) c.lines.push('1:', body, `subs x${k}, x${k}, #1`, 'b.ne 1b');
+  else if (kind === 1) c.lines.push('1:', body, `sub x${k}, x${k}, #1`, `cbnz x${k}, 1b`);
+  else c.lines.push('1:', body, `sub x${k}, x${k}, #1`, `tbz x${k}, #63, 1b`, `movz x${k}, #0x4444`); // runs until k < 0
+  c.form = `loop (${['b.ne', 'cbnz', 'tbz'][kind]} backwards)`;
+};
+
 export const GENERATORS: readonly [Gen, number][] = [
   [addSubImm, 3], [addSubShifted, 4], [addSubExtended, 3], [adcSbc, 1], [logicalImm, 3], [logicalShifted, 3],
   [moveWide, 2], [bitfield, 4], [extr, 1], [shiftVar, 1], [mulAcc, 3], [divide, 3], [condSelect, 3], [dp1, 1],
   [adr, 1], [loadStoreSingle, 8], [loadStorePair, 3], [loadLiteral, 1], [prefetch, 1], [exclusive, 3], [lse, 4],
-  [branchCond, 4], [compareBranch, 2], [branchOther, 1], [spForms, 4],
+  [branchCond, 4], [compareBranch, 2], [branchOther, 1], [spForms, 4], [loop, 1],
 ];
 
 /** register-only families (no memory, no SP): safe to chain, since a preset base register cannot be clobbered */
