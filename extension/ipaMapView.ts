@@ -107,15 +107,17 @@ export function ipaMapHtml(cspSource: string, n: string): string {
 <div class="legend"><span class="l-mapped">mapped at stage 2</span><span class="l-unmapped">unmapped</span><span class="l-guard">MMIO guard / annotated / PROT_NONE</span><span class="l-locked">locked memslot</span></div>
 <div id="map"><p class="empty">Waiting for a stopped KVM debug session…</p></div>
 <script nonce="${n}">
+  const vscode = acquireVsCodeApi();
   const map = document.getElementById('map');
   const hex = (n) => '0x' + n.toString(16);
   const size = (b) => { for (const [u, s] of [[2 ** 40, 'T'], [2 ** 30, 'G'], [2 ** 20, 'M'], [2 ** 10, 'K']]) if (b >= u && b % u === 0) return (b / u) + s; return String(b); };
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
   window.addEventListener('message', (ev) => {
     const m = ev.data;
-    if (!m || m.type !== 'model') return;
+    if (m && m.type === 'model') { vscode.setState(m.model); draw(m.model); }
+  });
+  function draw(model) {
     map.replaceChildren();
-    const model = m.model;
     map.append(el('div', 'gap', 'stopped: ' + model.stoppedAt));
     if (model.slots.length === 0) map.append(el('p', 'empty', 'No memslots yet.'));
     let prevEnd;
@@ -138,7 +140,11 @@ export function ipaMapHtml(cspSource: string, n: string): string {
       for (const r of model.outside) o.append(el('div', 'item', hex(r.ipa) + ' (' + size(r.size) + '): ' + r.decoded));
       map.append(o);
     }
-  });
+  }
+  const saved = vscode.getState();
+  if (saved) draw(saved);
+  // the extension sends the model once the page listens (a message posted before that would be lost)
+  vscode.postMessage({ type: 'ready' });
 </script>
 </body></html>`;
 }
@@ -160,6 +166,9 @@ export class IpaMapPanel implements vscode.Disposable {
       this.panel.webview.html = ipaMapHtml(this.panel.webview.cspSource, nonce());
       this.panel.onDidDispose(() => { this.panel = undefined; }, undefined, this.disposables);
       this.panel.onDidChangeViewState((e) => { if (e.webviewPanel.visible) void this.update(); }, undefined, this.disposables);
+      this.panel.webview.onDidReceiveMessage((m: { type?: string }) => {
+        if (m?.type === 'ready' && this.lastModel) void this.panel?.webview.postMessage({ type: 'model', model: this.lastModel });
+      }, undefined, this.disposables);
     } else {
       this.panel.reveal(undefined, true);
     }

@@ -9,7 +9,7 @@ import { DEBUG_TYPE, type StateChangedBody } from './kvmProtocol';
 export type MachineState =
   | { kind: 'idle' }
   | { kind: 'running'; session: vscode.DebugSession }
-  | { kind: 'stopped'; session: vscode.DebugSession; reason: string; seq: number }
+  | { kind: 'stopped'; session: vscode.DebugSession; reason: string; seq: number; threadId?: number }
   | { kind: 'exited'; exitCode: number };
 
 export interface ExceptionBreakpointArgs {
@@ -43,15 +43,17 @@ export class KvmSession implements vscode.Disposable {
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
         if (e.session.type !== DEBUG_TYPE || e.event !== 'kvm/stateChanged') return;
         const b = e.body as StateChangedBody;
-        this.set({ kind: 'stopped', session: e.session, reason: b.reason, seq: b.seq });
+        this.set({ kind: 'stopped', session: e.session, reason: b.reason, seq: b.seq, threadId: this.stoppedThreads.get(e.session.id) });
       }),
       vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
         createDebugAdapterTracker: (session) => ({
           onWillReceiveMessage: (m: { type?: string; command?: string; arguments?: ExceptionBreakpointArgs }) => {
             if (m.type === 'request' && m.command === 'setExceptionBreakpoints' && m.arguments) this.exceptionBreakpoints.set(session.id, m.arguments);
           },
-          onDidSendMessage: (m: { type?: string; event?: string; body?: { exitCode?: number } }) => {
+          onDidSendMessage: (m: { type?: string; event?: string; body?: { exitCode?: number; threadId?: number } }) => {
             if (m.type !== 'event') return;
+            // `stopped` precedes `kvm/stateChanged`: remember which thread (host or vcpu N) stopped
+            if (m.event === 'stopped') this.stoppedThreads.set(session.id, m.body?.threadId);
             if (m.event === 'continued' && this.session === session) this.set({ kind: 'running', session });
             if (m.event === 'exited' && typeof m.body?.exitCode === 'number') this.exitCodes.set(session.id, m.body.exitCode);
           },
@@ -62,6 +64,7 @@ export class KvmSession implements vscode.Disposable {
   }
 
   private readonly exitCodes = new Map<string, number>();
+  private readonly stoppedThreads = new Map<string, number | undefined>();
   /** what VS Code last sent as `setExceptionBreakpoints` per session (the checkboxes and their conditions) */
   readonly exceptionBreakpoints = new Map<string, ExceptionBreakpointArgs>();
 

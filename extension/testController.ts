@@ -34,6 +34,8 @@ export class ScenarioTests implements vscode.Disposable {
   readonly controller = vscode.tests.createTestController('kvm-arm64-lab.scenarios', 'KVM scenarios');
   private readonly collectors = new Map<string, Collected>();
   private nextRun = 0;
+  readonly runProfile: vscode.TestRunProfile;
+  readonly debugProfile: vscode.TestRunProfile;
   private readonly finished = new vscode.EventEmitter<Map<string, ScenarioOutcome>>();
   /** fires when a run ends, with each scenario's outcome (test item id = file URI) */
   readonly onDidFinishRun = this.finished.event;
@@ -42,8 +44,8 @@ export class ScenarioTests implements vscode.Disposable {
   constructor(private readonly output?: vscode.OutputChannel) {
     this.controller.resolveHandler = async (item) => { if (!item) await this.discover(); };
     this.controller.refreshHandler = async () => { await this.discover(); };
-    this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, (req, token) => this.run(req, token, true), true);
-    this.controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, (req, token) => this.run(req, token, false), true);
+    this.runProfile = this.controller.createRunProfile('Run', vscode.TestRunProfileKind.Run, (req, token) => this.run(req, token, true), true);
+    this.debugProfile = this.controller.createRunProfile('Debug', vscode.TestRunProfileKind.Debug, (req, token) => this.run(req, token, false), true);
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.kvms');
     watcher.onDidCreate((uri) => this.add(uri));
     watcher.onDidDelete((uri) => this.controller.items.delete(uri.toString()));

@@ -101,6 +101,9 @@ async function main() {
       if (u.pathname === '/screenshot') {
         const path = resolve(root, u.searchParams.get('path') ?? 'test-results/shot.png');
         mkdirSync(dirname(path), { recursive: true });
+        // park the mouse where it opens no hover (clicks earlier may have left it over a tree item)
+        await page.mouse.move(Number(u.searchParams.get('mx') ?? 1330), Number(u.searchParams.get('my') ?? 700));
+        await page.waitForTimeout(300);
         await page.screenshot({ path });
         res.end(JSON.stringify({ ok: true, path }));
       } else if (u.pathname === '/press') {
@@ -112,6 +115,13 @@ async function main() {
       } else if (u.pathname === '/count') {
         const n = await page.locator(u.searchParams.get('selector') ?? 'body').count();
         res.end(JSON.stringify({ ok: true, count: n }));
+      } else if (u.pathname === '/frames-text') {
+        // webviews live in nested iframes: the text of every frame's body
+        const texts = [];
+        for (const f of page.frames()) {
+          try { texts.push(await f.locator('body').innerText({ timeout: 1000 })); } catch { /* detached or empty */ }
+        }
+        res.end(JSON.stringify({ ok: true, text: texts.join('\n----\n') }));
       } else if (u.pathname === '/html') {
         const html = await page.locator(u.searchParams.get('selector') ?? 'body').first().evaluate((e) => e.outerHTML, undefined, { timeout: 5000 });
         res.end(JSON.stringify({ ok: true, text: html }));

@@ -8,7 +8,14 @@ import { api, openExample, lineOf, exampleUri } from './kvmLab';
 import { hasWorkbenchControl, press, text, waitFor, sleep } from './workbench';
 
 suite('language', () => {
-  suiteTeardown(async () => { await vscode.commands.executeCommand('workbench.action.closeAllEditors'); });
+  suiteTeardown(async () => {
+    // untitled documents left dirty would make "save before test" (Test Explorer) ask for a file name
+    for (const doc of vscode.workspace.textDocuments.filter((d) => d.isUntitled && d.isDirty)) {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 
   test('activates on a .kvms file, quickly, without loading the emulator', async () => {
     const editor = await openExample('stage2-fault-walkthrough.kvms');
@@ -89,5 +96,7 @@ suite('language', () => {
     // and it still answers: diagnostics for a fresh document
     const doc = await vscode.workspace.openTextDocument({ language: 'kvms', content: 'host {\n    frobnicate 1\n}\n' });
     await waitFor('diagnostics after the restart', () => vscode.languages.getDiagnostics(doc.uri).length > 0, 30_000);
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 });

@@ -56,11 +56,10 @@ suite('Test Explorer', () => {
       const [item] = (await lab.tests.discover()).filter((t) => t.uri?.fsPath === file);
       assert.ok(item, 'the new file became a test item');
       const finished = new Promise<Map<string, ScenarioOutcome>>((resolve) => { const d = lab.tests.onDidFinishRun((o) => { d.dispose(); resolve(o); }); });
-      const outcomeP = finished;
       // run exactly this item through the controller's Run profile
-      await vscode.window.showTextDocument(uri);
-      await vscode.commands.executeCommand('testing.runCurrentFile');
-      const o = (await outcomeP).get(uri.toString());
+      const cancel = new vscode.CancellationTokenSource();
+      await lab.tests.runProfile.runHandler(new vscode.TestRunRequest([item], undefined, lab.tests.runProfile), cancel.token);
+      const o = (await finished).get(uri.toString());
       assert.equal(o?.state, 'failed');
       const m = o!.messages[0];
       assert.equal(m.location?.uri.fsPath, file);

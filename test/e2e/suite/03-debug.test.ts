@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readFileSync, existsSync } from 'node:fs';
 import { suite, test, suiteSetup, suiteTeardown } from 'mocha';
 import { api, openExample, lineOf, exampleUri, topFrame, scope, variables, type Variable } from './kvmLab';
-import { hasWorkbenchControl, press, click, count, text, screenshot, waitFor, sleep } from './workbench';
+import { hasWorkbenchControl, press, click, count, text, framesText, screenshot, waitFor, sleep } from './workbench';
 import type { KvmLabApi } from '../../../extension/extension';
 import type { MemslotNode } from '../../../extension/memslotTree';
 import type { TranslateBody, TraceEventJson } from '../../../extension/kvmProtocol';
@@ -18,16 +18,19 @@ const uri = exampleUri(EXAMPLE);
 const STAGE2_ROW = '.debug-breakpoints .monaco-list-row[aria-label="Stage 2 faults"]';
 
 let lab: KvmLabApi;
+/** what the adapter printed (shown when a stop is not the expected one) */
+const adapterOutput: string[] = [];
 let lastSeq = -1;
 
 /** wait for the next stop of the followed session (a newer kvm/stateChanged than the last one seen) */
-async function nextStop(what: string): Promise<{ session: vscode.DebugSession; reason: string }> {
+async function nextStop(what: string, expected = 'exception'): Promise<{ session: vscode.DebugSession; reason: string; threadId?: number }> {
   const s = await waitFor(what, () => {
     const st = lab.session.state;
     return st.kind === 'stopped' && st.seq !== lastSeq ? st : undefined;
   }, 30_000, 50);
   lastSeq = s.seq;
-  return { session: s.session, reason: s.reason };
+  if (s.reason !== expected) console.log(`[e2e]     (unexpected stop: ${s.reason}, event #${s.seq}; adapter output: ${adapterOutput.join('').trim() || 'none'})`);
+  return { session: s.session, reason: s.reason, threadId: s.threadId };
 }
 
 async function esrFields(session: vscode.DebugSession, frameId: number): Promise<Map<string, string>> {
@@ -43,13 +46,18 @@ suite('debugging a stage 2 fault', () => {
   suiteSetup(async function () {
     this.timeout(90_000);
     lab = await api();
+    vscode.debug.registerDebugAdapterTrackerFactory('kvm-arm64', {
+      createDebugAdapterTracker: () => ({
+        onDidSendMessage: (m: { type?: string; event?: string; body?: { output?: string } }) => { if (m.event === 'output' && m.body?.output) adapterOutput.push(m.body.output); },
+      }),
+    });
     await openExample(EXAMPLE);
     await vscode.commands.executeCommand('workbench.view.debug');
     if (!hasWorkbenchControl) return;
     // the filters show once a kvm-arm64 session has initialised in this window (the Test Explorer runs did)
     if (await count(STAGE2_ROW).catch(() => 0) === 0) {
       await vscode.debug.startDebugging(undefined, { type: 'kvm-arm64', request: 'launch', name: 'warm up', program: uri.fsPath, stopOnEntry: true });
-      await nextStop('the warm-up session to stop on entry');
+      await nextStop('the warm-up session to stop on entry', 'entry');
       await vscode.debug.stopDebugging();
       await waitFor('the warm-up session to end', () => lab.session.state.kind !== 'stopped' && lab.session.state.kind !== 'running', 20_000);
     }
@@ -73,11 +81,12 @@ suite('debugging a stage 2 fault', () => {
       await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
       await press('F5');
     }
-    const { session, reason } = await nextStop('the stop at the instruction fetch fault');
+    const { session, reason, threadId: stoppedThread } = await nextStop('the stop at the instruction fetch fault');
     assert.equal(session.type, 'kvm-arm64');
     assert.equal(session.configuration.program, uri.fsPath, 'F5 resolved the active .kvms file as program');
     assert.equal(reason, 'exception');
-    const { threadId, frame } = await topFrame(session);
+    const { threadId, frame } = await topFrame(session, stoppedThread);
+    assert.ok(threadId >= 2, `a vcpu thread stopped (thread ${threadId})`);
     assert.equal(frame.line, lineOf(uri, /^\s*ldr x1, =RAM_HUGE/), 'the first guest instruction faults on its fetch');
     const info = (await session.customRequest('exceptionInfo', { threadId })) as { exceptionId: string; description?: string };
     assert.equal(info.exceptionId, 'stage2-fault');
@@ -88,9 +97,9 @@ suite('debugging a stage 2 fault', () => {
 
   test('continue: the data fault in memslot 1 stops on its load, ESR_EL2 decoded in Variables', async () => {
     await vscode.commands.executeCommand('workbench.action.debug.continue');
-    const { session, reason } = await nextStop('the stop at the data fault');
+    const { session, reason, threadId } = await nextStop('the stop at the data fault');
     assert.equal(reason, 'exception');
-    const { frame } = await topFrame(session);
+    const { frame } = await topFrame(session, threadId);
     assert.equal(frame.line, lineOf(uri, /^\s*ldr x2, \[x1\]/));
     const esr = await esrFields(session, frame.id);
     assert.match(esr.get('EC') ?? '', /^0x24\b/, `data abort from a lower EL: ${esr.get('EC')}`);
@@ -161,13 +170,17 @@ suite('debugging a stage 2 fault', () => {
     assert.equal(insn[3] >> 2, 0x58 >> 2, 'the first word is an LDR (literal) encoding');
     await session.customRequest('writeMemory', { memoryReference: '0x90000100', offset: 0, data: Buffer.from([0xde, 0xad, 0xbe, 0xef]).toString('base64') });
     assert.deepEqual([...(await read('0x90000100', 4))], [0xde, 0xad, 0xbe, 0xef]);
-    const { frame } = await topFrame(session);
+    const st = lab.session.state;
+    const { frame } = await topFrame(session, st.kind === 'stopped' ? st.threadId : undefined);
     const dis = (await session.customRequest('disassemble', { memoryReference: frame.instructionPointerReference ?? '0x40000004', instructionCount: 3 })) as { instructions: { instruction: string }[] };
     assert.match(dis.instructions[0].instruction, /^ldr\s+x2, \[x1\]/);
     const slot0 = (await lab.memslots.getChildren()).find((n) => n.kind === 'slot' && n.slot.id === 0);
     const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('kvm-arm64-lab.revealInMemory', slot0);
-    if (doc) assert.match(doc.getText(), /^\/\/ IPA 0x40000000[\s\S]*\n000040000000 {2}[0-9a-f]{2} [0-9a-f]{2} [0-9a-f]{2} 58/);
-    await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
+    if (doc) {
+      assert.match(doc.getText(), /^\/\/ IPA 0x40000000[\s\S]*\n000040000000 {2}[0-9a-f]{2} [0-9a-f]{2} [0-9a-f]{2} 58/);
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
   });
 
   test('Events view lists the faults; selecting one reveals its statement', async () => {
@@ -191,7 +204,13 @@ suite('debugging a stage 2 fault', () => {
     assert.equal(mapped, 2 * 1024 * 1024);
     assert.ok(model.slots.find((s) => s.id === 0)!.cells.includes('mapped'));
     if (hasWorkbenchControl) {
-      await sleep(1500);
+      // what the webview drew (its own iframe): memslot 1 with 128 of 256 16K cells mapped
+      const drawn = await waitFor('the IPA map webview to draw', async () => {
+        const t = await framesText();
+        return t.includes('memslot 1') && t.includes('128/256') ? t : undefined;
+      }, 15_000, 300);
+      assert.match(drawn, /0x80000000–0x803fffff · 4M · unlocked/);
+      await vscode.commands.executeCommand('workbench.action.closePanel');
       await screenshot('docs/images/ipa-map.png');
     }
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
@@ -202,6 +221,9 @@ suite('debugging a stage 2 fault', () => {
     await openExample(EXAMPLE);
     await vscode.commands.executeCommand('workbench.view.extension.kvm-arm64-lab');
     await vscode.commands.executeCommand('workbench.action.closePanel');
+    // a wider side bar so the memslot descriptions read in full
+    await vscode.commands.executeCommand('workbench.action.focusSideBar');
+    for (let i = 0; i < 6; i++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth');
     await vscode.commands.executeCommand('kvm-arm64-lab.translateAddress', '0x8000_0000');
     // put the top stack frame back in the editor (the stopped line highlighted)
     await vscode.commands.executeCommand('workbench.action.debug.callStackTop').then(undefined, () => undefined);
@@ -216,8 +238,8 @@ suite('debugging a stage 2 fault', () => {
     const args = await vscode.commands.executeCommand<{ filterOptions: { filterId: string; condition?: string }[] }>('kvm-arm64-lab.breakOnMemslotFaults', slots[2]);
     assert.equal(args?.filterOptions.find((o) => o.filterId === 'stage2-fault')?.condition, 'ipa >= 0x90000000 && ipa < 0x90200000');
     await vscode.commands.executeCommand('workbench.action.debug.continue');
-    const { session } = await nextStop('the write fault in memslot 2');
-    const { frame } = await topFrame(session);
+    const { session, threadId } = await nextStop('the write fault in memslot 2');
+    const { frame } = await topFrame(session, threadId);
     assert.equal(frame.line, lineOf(uri, /^\s*str x2, \[x1\]/));
     const esr = await esrFields(session, frame.id);
     assert.equal(esr.get('WnR'), '0x1', 'a write');

@@ -39,9 +39,8 @@ export async function openExample(name: string): Promise<vscode.TextEditor> {
 export interface Frame { id: number; line: number; name: string; source?: { path?: string }; instructionPointerReference?: string }
 export interface Variable { name: string; value: string; variablesReference: number; memoryReference?: string }
 
-export async function topFrame(session: vscode.DebugSession): Promise<{ threadId: number; frame: Frame }> {
-  const item = vscode.debug.activeStackItem;
-  const threadId = item && 'threadId' in item ? item.threadId : undefined;
+/** the top frame of the thread that stopped (the `stopped` event's threadId, else the first thread with frames) */
+export async function topFrame(session: vscode.DebugSession, threadId?: number): Promise<{ threadId: number; frame: Frame }> {
   const threads = threadId !== undefined ? [{ id: threadId }] : ((await session.customRequest('threads')) as { threads: { id: number }[] }).threads;
   for (const t of threads) {
     const st = (await session.customRequest('stackTrace', { threadId: t.id, startFrame: 0, levels: 1 })) as { stackFrames: Frame[] };

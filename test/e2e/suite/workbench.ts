@@ -34,6 +34,13 @@ export async function count(selector: string): Promise<number> {
   return r.count ?? 0;
 }
 
+/** the text of every frame (webviews are nested iframes) */
+export async function framesText(): Promise<string> {
+  const r = await call('/frames-text', {});
+  if (!r.ok) throw new Error(`frames-text failed: ${r.error}`);
+  return r.text ?? '';
+}
+
 export async function text(selector: string): Promise<string> {
   const r = await call('/text', { selector });
   if (!r.ok) throw new Error(`text of ${selector} failed: ${r.error}`);
