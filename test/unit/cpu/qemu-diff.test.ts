@@ -12,6 +12,9 @@ const SEED = Number(process.env.QEMU_DIFF_SEED ?? 0x5eed_a64);
 const BATCHES = 12;
 /** further batches of naturally aligned cases run with the MMU off (Device memory: the alignment-checking path) */
 const MMU_OFF_BATCHES = 3;
+/** and batches run at EL0 (MMU on, EL0-accessible pages), as qemu-aarch64 runs them */
+const EL0_BATCHES = 3;
+type Mode = 'EL1 MMU on' | 'EL1 MMU off' | 'EL0';
 const PER_BATCH = 500;
 
 const hex = (v: bigint): string => '0x' + v.toString(16).padStart(16, '0');
@@ -66,8 +69,9 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
   const forms = new Map<string, number>();
   const failures: string[] = [];
   let cases = 0;
-  for (let b = 0; b < BATCHES + MMU_OFF_BATCHES; b++) {
-    const mmu = b < BATCHES;
+  for (let b = 0; b < BATCHES + MMU_OFF_BATCHES + EL0_BATCHES; b++) {
+    const mode: Mode = b < BATCHES ? 'EL1 MMU on' : b < BATCHES + MMU_OFF_BATCHES ? 'EL1 MMU off' : 'EL0';
+    const mmu = mode !== 'EL1 MMU off';
     const pattern = bufferPattern(rng);
     const batch: Case[] = [];
     while (batch.length < PER_BATCH) {
@@ -78,13 +82,13 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
     try {
       const qout = runQemu(img);
       assert.equal(qout.length, batch.length * REC, `seed=${SEED} batch=${b}: qemu wrote ${qout.length} bytes`);
-      const emu = runEmulator(img, batch.length, { mmu });
+      const emu = runEmulator(img, batch.length, { mmu, el0: mode === 'EL0' });
       if (emu.end !== 'svc') {
         // find the case it stopped in
         let at = -1;
         for (let i = 0; i < batch.length; i++) if (BigInt(img.symbols.get(`case_${i}`)!) <= emu.pc) at = i;
         const c = batch[at];
-        assert.fail(`seed=${SEED} batch=${b} (MMU ${mmu ? 'on' : 'off'}): emulator stopped with ${emu.end} at pc 0x${emu.pc.toString(16)}` +
+        assert.fail(`seed=${SEED} batch=${b} (${mode}): emulator stopped with ${emu.end} at pc 0x${emu.pc.toString(16)}` +
           (c ? ` in case ${at} (${c.form}):\n${c.lines.join('\n')}` : ''));
       }
       for (let i = 0; i < batch.length; i++) {
@@ -92,7 +96,7 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
         for (const f of c.form.split(' ; ')) forms.set(f, (forms.get(f) ?? 0) + 1);
         const q = record(qout, i), e = record(emu.out, i);
         const same = q.nzcv === e.nzcv && q.x.every((v, k) => v === e.x[k]) && q.buf.every((v, k) => v === e.buf[k]);
-        if (!same) failures.push(`MMU ${mmu ? 'on' : 'off'}: ` + describe(SEED, b, i, c, img, q, e));
+        if (!same) failures.push(`${mode}: ` + describe(SEED, b, i, c, img, q, e));
         else harnessCheck(c, img, q, `seed=${SEED} batch=${b} case=${i}`);
       }
       cases += batch.length;
@@ -101,7 +105,7 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
     }
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  t.diagnostic(`seed=${SEED}: ${cases} cases (${MMU_OFF_BATCHES * PER_BATCH} with the MMU off), ${forms.size} forms, ${failures.length} mismatches, ${ms.toFixed(0)} ms`);
+  t.diagnostic(`seed=${SEED}: ${cases} cases (${MMU_OFF_BATCHES * PER_BATCH} at EL1 with the MMU off, ${EL0_BATCHES * PER_BATCH} at EL0), ${forms.size} forms, ${failures.length} mismatches, ${ms.toFixed(0)} ms`);
   if (process.env.QEMU_DIFF_FORMS) t.diagnostic([...forms].sort().map(([f, n]) => `${f}: ${n}`).join('\n'));
   assert.equal(failures.length, 0, `${failures.length} mismatches against qemu-aarch64:\n${failures.slice(0, 12).join('\n\n')}`);
 });

@@ -129,19 +129,21 @@ export interface EmulatorRun {
 /**
  * Run the image in the emulator: IPA == PA (fake stage 2 over 16 MiB), EL1, until the first SVC. With `mmu` a
  * stage 1 identity map of the ELF with Normal memory (unaligned accesses behave as in Linux user mode); without,
- * the reset state's MMU off: every data access is Device memory, so only naturally aligned cases may run.
+ * the reset state's MMU off: every data access is Device memory, so only naturally aligned cases may run. With
+ * `el0` (MMU on, pages EL0-accessible) the image runs at EL0t like under Linux, through the EL0 permission paths.
  */
-export function runEmulator(img: BuiltImage, nCases: number, opts: { mmu: boolean } = { mmu: true }): EmulatorRun {
+export function runEmulator(img: BuiltImage, nCases: number, opts: { mmu: boolean; el0?: boolean } = { mmu: true }): EmulatorRun {
   const { entry, segs } = loadSegments(img.elf);
   const r = rig(undefined, { stop: true });
-  const s1 = opts.mmu ? new Stage1Builder(r) : undefined;
+  const s1 = opts.mmu || opts.el0 ? new Stage1Builder(r) : undefined;
   for (const s of segs) {
     r.mem.writeBytes(s.vaddr, s.data);
     const lo = Math.floor(s.vaddr / 4096) * 4096, hi = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
     if (hi > 16 << 20 || lo < 0x300000) throw new Error(`segment at 0x${s.vaddr.toString(16)} outside the rig's window`);
-    s1?.map(lo, lo, hi - lo);
+    s1?.map(lo, lo, hi - lo, { ap: opts.el0 ? 1 : 0 }); // AP=1: EL1 and EL0 read/write (EL0 executes)
   }
   s1?.enable();
+  if (opts.el0) r.cpu.setPstate(0n); // EL0t, as Linux user mode runs the image
   r.cpu.setSysreg('VBAR_EL1', VBAR);
   r.cpu.setPc(BigInt(entry));
   let instructions = 0, end = '';
@@ -151,7 +153,9 @@ export function runEmulator(img: BuiltImage, nCases: number, opts: { mmu: boolea
     if (e.kind === 'budget') { if (instructions > 1 << 26) { end = 'budget'; break; } continue; }
     // SVC is taken to EL1 (not a stop condition); the fetch from the unmapped vector table then stops the run
     const svc = ((r.cpu.getSysreg('ESR_EL1') >> 26n) & 0x3fn) === 0x15n;
-    const atVector = (e.kind === 'guest-exception' && e.elr === VBAR + 0x200n) || (e.kind === 'iabt' && e.far === VBAR + 0x200n);
+    // the SVC's vector: current EL with SP_ELx (+0x200) from EL1, lower EL AArch64 (+0x400) from EL0
+    const vec = VBAR + (opts.el0 ? 0x400n : 0x200n);
+    const atVector = (e.kind === 'guest-exception' && e.elr === vec) || (e.kind === 'iabt' && e.far === vec);
     if (svc && atVector) end = 'svc';
     else if (e.kind === 'guest-exception') end = `exception esr=0x${e.esr.toString(16)} elr=0x${e.elr.toString(16)} far=0x${e.far.toString(16)}`;
     else end = e.kind;
