@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
 import { runTests } from '@vscode/test-electron';
 import { installCodeServer } from '../../scripts/install-code-server.mjs';
@@ -39,6 +40,27 @@ if (!desktop) {
   say('installing code-server + Node 24 into .tools/ if needed');
   try { installCodeServer({ quiet: true }); } catch (e) { say(`cannot install code-server: ${e.message}`); process.exit(1); }
   vscodeExecutablePath = join(root, 'test', 'e2e', 'launcher.mjs');
+}
+
+// packaging: the .vsix that `npm run package` builds installs in code-server (here with the development bundles)
+if (!desktop) {
+  const vsixDir = mkdtempSync(join(tmpdir(), 'kvms-vsix-'));
+  const vsix = join(vsixDir, 'kvm-arm64-lab.vsix');
+  const p = spawnSync(process.execPath, [join(root, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--skip-license',
+    '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], { encoding: 'utf8' });
+  const cs = installCodeServer({ quiet: true });
+  const inst = p.status === 0
+    ? spawnSync(cs.node, [cs.entry, '--extensions-dir', join(vsixDir, 'ext'), '--user-data-dir', join(vsixDir, 'ud'), '--install-extension', vsix], { encoding: 'utf8' })
+    : undefined;
+  const listed = inst?.status === 0
+    ? spawnSync(cs.node, [cs.entry, '--extensions-dir', join(vsixDir, 'ext'), '--user-data-dir', join(vsixDir, 'ud'), '--list-extensions'], { encoding: 'utf8' }).stdout
+    : '';
+  rmSync(vsixDir, { recursive: true, force: true });
+  if (!listed.includes('kvm-arm64-lab.kvm-arm64-lab')) {
+    say(`FAILED: packaging: ${p.status !== 0 ? `vsce package failed:\n${p.stdout}${p.stderr}` : `code-server --install-extension failed:\n${inst?.stdout ?? ''}${inst?.stderr ?? ''}`}`);
+    process.exit(1);
+  }
+  say('packaging: vsce package builds a .vsix that code-server installs (kvm-arm64-lab.kvm-arm64-lab)');
 }
 
 // a scratch copy of examples/ named "examples": runs write traces beside the scenarios
