@@ -65,6 +65,8 @@ export interface Case {
   form: string;
   /** some access is not naturally aligned (such a case cannot run with the MMU off: Device memory) */
   misaligned?: boolean;
+  /** registers whose preset values a memory form at the start of a chain needs (base, index, compare value) */
+  pinned?: Set<number>;
   /** SP before the sequence (SP forms only; the harness then reports SP in x28) */
   sp?: bigint | { buf: number };
 }
@@ -91,6 +93,10 @@ function regsAliased(r: Rng, k: number, avoid: number[] = []): number[] {
   if (!r.bool(0.25)) return regs(r, k, avoid);
   const pool = regs(r, Math.max(1, k - 1 - r.int(k)), avoid);
   return Array.from({ length: k }, () => r.pick(pool));
+}
+/** set a register's value before the sequence, unless an earlier memory form of the chain depends on it */
+function preset(c: Case, k: number, v: bigint | { buf: number }): void {
+  if (!c.pinned?.has(k)) c.regs[k] = v;
 }
 /** a register operand that is sometimes the zero register */
 const rz = (r: Rng, n: number): number => (r.bool(0.08) ? 31 : n);
@@ -231,7 +237,7 @@ const extr: Gen = (r, c) => {
 const shiftVar: Gen = (r, c) => {
   const sf = sfOf(r), op = r.pick(['lsl', 'lsr', 'asr', 'ror']);
   const [d, n, m] = regsAliased(r, 3);
-  if (r.bool(0.5)) c.regs[m!] = BigInt(r.int(200)) | (r.bool(0.3) ? r.u64() & ~0xffn : 0n);
+  if (r.bool(0.5)) preset(c, m!, BigInt(r.int(200)) | (r.bool(0.3) ? r.u64() & ~0xffn : 0n));
   c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, n!)}, ${reg(sf, m!)}`);
   c.form = `${op}v`;
 };
@@ -262,9 +268,9 @@ const divide: Gen = (r, c) => {
   const [d, n, m] = regsAliased(r, 3);
   const min = sf ? 0x8000_0000_0000_0000n : 0x8000_0000n;
   switch (r.int(4)) {
-    case 0: c.regs[m!] = r.bool(0.5) ? 0n : r.u64() & 0xffff_ffff_0000_0000n; break; // divisor zero (W: upper half ignored)
-    case 1: c.regs[n!] = min | (sf ? 0n : r.u64() & 0xffff_ffff_0000_0000n); c.regs[m!] = M64; break; // INT_MIN / -1
-    case 2: c.regs[m!] = BigInt(r.range(1, 20)) * (r.bool() ? 1n : M64) & M64; break;
+    case 0: preset(c, m!, r.bool(0.5) ? 0n : r.u64() & 0xffff_ffff_0000_0000n); break; // divisor zero (W: upper half ignored)
+    case 1: preset(c, n!, min | (sf ? 0n : r.u64() & 0xffff_ffff_0000_0000n)); preset(c, m!, M64); break; // INT_MIN / -1
+    case 2: preset(c, m!, BigInt(r.range(1, 20)) * (r.bool() ? 1n : M64) & M64); break;
     default: break;
   }
   c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, n!)}, ${reg(sf, m!)}`);
@@ -484,7 +490,7 @@ const branchCond: Gen = (r, c) => {
     if (op === 'cmp' || op === 'cmn' || op === 'tst') c.lines.push(`${op} ${reg(sf, n!)}, ${src}`);
     else if (op === 'negs') c.lines.push(`negs ${reg(sf, d!)}, ${reg(sf, m!)}`);
     else c.lines.push(`${op} ${reg(sf, d!)}, ${reg(sf, n!)}, ${src}`);
-    if (r.bool(0.5)) c.regs[m!] = c.regs[n!]!; // equal operands: Z and C edges
+    if (r.bool(0.5)) preset(c, m!, c.regs[n!]!); // equal operands: Z and C edges
   }
   c.lines.push(`b.${cond} 1f`, `movz x${x}, #0x1111`, '1:');
   c.form = `b.${cond}`;
@@ -493,7 +499,7 @@ const branchCond: Gen = (r, c) => {
 const compareBranch: Gen = (r, c) => {
   const sf = sfOf(r);
   const [t, x] = regs(r, 2);
-  if (r.bool(0.4)) c.regs[t!] = r.bool() ? 0n : r.u64() & 0xffff_ffff_0000_0000n; // zero (in W form: only the W half)
+  if (r.bool(0.4)) preset(c, t!, r.bool() ? 0n : r.u64() & 0xffff_ffff_0000_0000n); // zero (in W form: only the W half)
   const k = r.int(2);
   if (k === 0) {
     const op = r.pick(['cbz', 'cbnz']);
@@ -609,6 +615,9 @@ export const GENERATORS: readonly [Gen, number][] = [
   [branchCond, 4], [compareBranch, 2], [branchOther, 1], [spForms, 4], [loop, 1],
 ];
 
+/** memory forms that may start a chain (their registers are then pinned, see `preset`) */
+const MEMORY: readonly Gen[] = [loadStoreSingle, loadStorePair, loadLiteral, exclusive, lse];
+
 /** register-only families (no memory, no SP): safe to chain, since a preset base register cannot be clobbered */
 const CHAINABLE: readonly Gen[] = [
   addSubImm, addSubShifted, addSubExtended, adcSbc, logicalImm, logicalShifted, moveWide, bitfield, extr, shiftVar,
@@ -619,6 +628,15 @@ const CHAINABLE: readonly Gen[] = [
 export function makeCase(r: Rng, pattern: Uint8Array): Case {
   const c: Case = { lines: [], regs: [], nzcv: r.int(16), form: '' };
   for (let i = 0; i < 31; i++) c.regs.push(value(r));
+  if (r.bool(0.1)) { // a memory form, then register-only forms that may use what it loaded or wrote back
+    r.pick(MEMORY)(r, c, pattern);
+    const forms = [c.form];
+    const named = c.lines.join(' ').match(/\b[xw]\d+\b/g) ?? [];
+    c.pinned = new Set(named.map((x) => Number(x.slice(1))));
+    for (let k = r.range(1, 3); k > 0; k--) { r.pick(CHAINABLE)(r, c, pattern); forms.push(c.form); }
+    c.form = forms.join(' ; ');
+    return c;
+  }
   if (r.bool(0.2)) { // a chain: results and flags of one instruction feed the next
     const forms: string[] = [];
     for (let k = r.range(2, 4); k > 0; k--) { r.pick(CHAINABLE)(r, c, pattern); forms.push(c.form); }
