@@ -104,7 +104,8 @@ function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: numb
  */
 export class EventLog implements EventSink {
   private n = 0;
-  private readonly counts = new Map<EventKind, number>();
+  /** events per kind index */
+  private readonly counts = new Float64Array(256);
   line = 0;
   private readonly listeners: ((e: TraceEvent) => void)[] = [];
 
@@ -156,7 +157,7 @@ export class EventLog implements EventSink {
     this.valStart[i + 1] = this.nv;
     this.refStart[i + 1] = this.refs.length;
     this.n = i + 1;
-    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    this.counts[k]++;
     if (this.listeners.length !== 0) {
       const e: TraceEvent = vcpu === undefined
         ? { seq: i + 1, event: kind, line: this.line, fields }
@@ -269,7 +270,10 @@ export class EventLog implements EventSink {
 
   get length(): number { return this.n; }
   get nextSeq(): number { return this.n + 1; }
-  count(kind: EventKind): number { return this.counts.get(kind) ?? 0; }
+  count(kind: EventKind): number {
+    const k = this.kindIndex.get(kind);
+    return k === undefined ? 0 : this.counts[k];
+  }
   all(): readonly TraceEvent[] {
     const b = this.built;
     for (let i = b.length; i < this.n; i++) b.push(this.build(i));
@@ -295,8 +299,7 @@ export class EventLog implements EventSink {
     const len = s.length;
     this.line = s.line;
     while (this.n > len) {
-      const kind = this.kindNames[this.kinds[--this.n]];
-      this.counts.set(kind, (this.counts.get(kind) ?? 1) - 1);
+      this.counts[this.kinds[--this.n]]--;
     }
     this.nv = this.valStart[this.n];
     this.refs.length = this.refStart[this.n];

@@ -163,8 +163,10 @@ function protAttr(prot: ProtValue, fwb: boolean, flavour: Flavour): bigint | 'EI
  * kvm_init_valid_leaf_pte: OA | attrs | TYPE (page at level 3, block above) | VALID. A PROT_NONE attr (BIT(55))
  * gives the same entry without VALID (pKVM v3 26/32, spec B.8 #1).
  */
+const KVM_PTE_LEAF_ATTRS = KVM_PTE_LEAF_ATTR_LO | KVM_PTE_LEAF_ATTR_HI;
+
 export function initLeafPte(pa: number, attr: bigint, level: number, pageSize: number): bigint {
-  let pte = physToPte(pa, pageSize) | (attr & (KVM_PTE_LEAF_ATTR_LO | KVM_PTE_LEAF_ATTR_HI));
+  let pte = physToPte(pa, pageSize) | (attr & KVM_PTE_LEAF_ATTRS);
   if (level === 3) pte |= KVM_PTE_TYPE;
   if ((attr & KVM_PTE_LEAF_SW_BIT_PROT_NONE) === 0n) pte |= KVM_PTE_VALID;
   return pte;

@@ -38,6 +38,14 @@ export class PhysMem {
   private gen = 0;
   /** bumped whenever a chunk array held by a cache may be stale */
   epoch = 0;
+  /**
+   * The last touched chunk looked up, valid while `epoch` is unchanged (every replacement of a chunk's array bumps
+   * it; a first write to an untouched chunk cannot invalidate it since only touched chunks are cached). Page-table
+   * walks read the same table page several times in a row.
+   */
+  private lastCfn = -1;
+  private lastChunk: Chunk | null = null;
+  private lastEpoch = -1;
   private slab: ArrayBuffer | null = null;
   private slabChunks = 0;
   private slabNext = 0;
@@ -48,14 +56,18 @@ export class PhysMem {
 
   /** The chunk's bytes for reading, or a shared zero chunk if never written. Do not write into it. */
   chunkForRead(cfn: number): Uint8Array {
+    if (cfn === this.lastCfn && this.lastEpoch === this.epoch) return this.lastChunk!.data;
     const c = this.chunks.get(cfn);
-    return c === undefined ? ZERO_CHUNK : c.data;
+    if (c === undefined) return ZERO_CHUNK;
+    this.lastCfn = cfn; this.lastChunk = c; this.lastEpoch = this.epoch;
+    return c.data;
   }
 
   isTouched(cfn: number): boolean { return this.chunks.has(cfn); }
 
   /** The chunk's live bytes for writing (allocated or copied on demand). */
   chunkForWrite(cfn: number): Uint8Array {
+    if (cfn === this.lastCfn && this.lastEpoch === this.epoch && this.lastChunk!.gen === this.gen) return this.lastChunk!.data;
     const c = this.chunks.get(cfn);
     if (c === undefined) {
       const data = this.newChunk();
