@@ -211,15 +211,14 @@ export function decodeAbortIss(esr: bigint): AbortIss {
   const dabt = isDabtEc(v >>> 26);
   const fsc = v & 0x3f;
   const sas = dabt ? (v >>> 22) & 3 : 0;
-  const has = (b: number): boolean => (v & (1 << b)) !== 0;
   return {
     fsc, fscName: fscName(fsc), kind: fscKind(fsc), level: fscLevel(fsc),
-    s1ptw: has(7), ea: has(9), fnv: has(10),
+    s1ptw: (v & (1 << 7)) !== 0, ea: (v & (1 << 9)) !== 0, fnv: (v & (1 << 10)) !== 0,
     set: (v >>> 11) & 3,
-    isv: dabt && has(24), sas, len: 1 << sas,
-    sse: dabt && has(21), srt: dabt ? (v >>> 16) & 0x1f : 0,
-    sf: dabt && has(15), ar: dabt && has(14), vncr: dabt && has(13),
-    cm: dabt && has(8), wnr: dabt && has(6),
+    isv: dabt && (v & (1 << 24)) !== 0, sas, len: 1 << sas,
+    sse: dabt && (v & (1 << 21)) !== 0, srt: dabt ? (v >>> 16) & 0x1f : 0,
+    sf: dabt && (v & (1 << 15)) !== 0, ar: dabt && (v & (1 << 14)) !== 0, vncr: dabt && (v & (1 << 13)) !== 0,
+    cm: dabt && (v & (1 << 8)) !== 0, wnr: dabt && (v & (1 << 6)) !== 0,
   };
 }
 

@@ -9,10 +9,8 @@
 // Not modelled: HWPOISON (SIGBUS), MMU-notifier retry races, THP adjustment of anon memory (anon backings are
 // PAGE_SIZE), MTE tag sanitising on the fault path, the erratum-834220 / AT-failure re-entry of __get_fault_info.
 
-import {
-  decodeAbortIss, esrEc, FSC_ACCESS, FSC_FAULT, FSC_PERM, hpfarToIpa, isIabtEc, isSeaFsc,
-} from '../arch/esr';
-import { KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_PROT_X } from '../arch/stage2';
+import * as esrCodec from '../arch/esr';
+import * as stage2 from '../arch/stage2';
 import type { Fields } from '../events';
 import { fail } from './errno';
 import type { ErrnoName } from './errno';
@@ -21,6 +19,11 @@ import type { AbortOutcome, ExitMemslot, ExitVm, FaultResolution } from './exit-
 import type { GuestCpu } from './guest';
 import { injectDabt, injectPabt, injectVabt } from './inject';
 import { ioMemAbort } from './mmio';
+
+// Module-level copies of imported bindings: under tsx (CommonJS interop) every use of an imported name is a getter
+// call, and these run on every stage 2 fault-in (the bundled build is unaffected).
+const { decodeAbortIss, esrEc, FSC_ACCESS, FSC_FAULT, FSC_PERM, hpfarToIpa, isIabtEc, isSeaFsc } = esrCodec;
+const { KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_PROT_X } = stage2;
 
 export interface AbortExit {
   readonly kind: 'dabt' | 'iabt';

@@ -16,19 +16,23 @@ import type { Flavour } from '../flavours';
 import type { PhysMem } from '../../memory/physmem';
 import type { TablePool, TablePoolState } from '../../memory/table-pool';
 import type { S2Translation, Stage2Lookup } from '../guest';
-import {
-  KVM_INVALID_PTE_OWNER_MASK_9_2, KVM_PGTABLE_PROT_NONE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W,
-  KVM_PGTABLE_PROT_X, KVM_PTE_LEAF_ATTR_HI_S2_XN, KVM_PTE_LEAF_ATTR_LO_S2_AF,
-  KVM_PTE_LEAF_ATTR_LO_S2_MEMATTR, KVM_PTE_LEAF_ATTR_LO_S2_S2AP_R, KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W,
-  KVM_PTE_LEAF_ATTR_S2_PERMS, KVM_PTE_VALID, initLeafPte, initTablePte, kvmVtcr, levelShift, memAttrIsDevice,
-  minBlockLevel, pteIsTable, pteToPhys, pteValid, s2MemAttr, splitProt, stage2Geometry, stage2ProtAttr,
-  type ProtValue, type Stage2Geometry, type Stage2PageSize,
-} from '../../arch/stage2';
+import * as stage2 from '../../arch/stage2';
+import type { ProtValue, Stage2Geometry, Stage2PageSize } from '../../arch/stage2';
 import { decodePte, type DecodedPte } from './pte-decode';
 import {
   WALK_LEAF, WALK_TABLE_POST, WALK_TABLE_PRE, alignDown, walkStage2, type Stage2Visitor, type WalkFlag,
   type WalkResult,
 } from './walk';
+
+// Module-level copies of imported bindings: under tsx (CommonJS interop) every use of an imported name is a getter
+// call, and these run several times per stage 2 fault-in (the bundled build is unaffected).
+const {
+  KVM_INVALID_PTE_OWNER_MASK_9_2, KVM_PGTABLE_PROT_NONE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W,
+  KVM_PGTABLE_PROT_X, KVM_PTE_LEAF_ATTR_HI_S2_XN, KVM_PTE_LEAF_ATTR_LO_S2_AF, KVM_PTE_LEAF_ATTR_LO_S2_MEMATTR,
+  KVM_PTE_LEAF_ATTR_LO_S2_S2AP_R, KVM_PTE_LEAF_ATTR_LO_S2_S2AP_W, KVM_PTE_LEAF_ATTR_S2_PERMS, KVM_PTE_VALID,
+  initLeafPte, initTablePte, kvmVtcr, levelShift, memAttrIsDevice, minBlockLevel, pteIsTable, pteToPhys, pteValid,
+  s2MemAttr, splitProt, stage2Geometry, stage2ProtAttr
+} = stage2;
 
 export interface Stage2Config {
   ipaBits: number;

@@ -10,8 +10,13 @@
 // Addresses are JS numbers (IPAs < 2^52); all arithmetic here is float-exact integer arithmetic, never 32-bit
 // bitwise operators.
 
-import { levelShift, pteIsTable, pteToPhys, type Stage2Geometry } from '../../arch/stage2';
+import * as stage2 from '../../arch/stage2';
+import type { Stage2Geometry } from '../../arch/stage2';
 import type { PhysMem } from '../../memory/physmem';
+
+// Module-level copies of imported bindings: under tsx (CommonJS interop) every use of an imported name is a getter
+// call, and these run several times per stage 2 fault-in (the bundled build is unaffected).
+const { levelShift, pteIsTable, pteToPhys } = stage2;
 
 export const WALK_LEAF = 1;
 export const WALK_TABLE_PRE = 2;
