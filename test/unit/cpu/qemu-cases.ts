@@ -10,8 +10,14 @@
 //   STXR with Rs == Rt or Rs == Rn; hardware and QEMU may pick any of the allowed behaviours.
 // - misaligned exclusives/atomics: an alignment fault in both, but that ends the QEMU process (SIGBUS), so it
 //   cannot be batched; the emulator's alignment faults are covered by loadstore.test.ts / mmu.test.ts.
-// - system instructions (hvc smc svc eret msr/mrs of EL1 registers, dc/ic/at/tlbi, wfi): EL0 in Linux user mode
-//   traps or kills the process; they are EL1 behaviour that QEMU user mode cannot show.
+// - every other fault (translation, permission, alignment on Device memory): a fault ends the QEMU process
+//   (SIGSEGV/SIGBUS), and user mode shows no ESR/FAR; exceptions.test.ts, mmu.test.ts and syndrome.test.ts cover them.
+// - system instructions (hvc smc svc eret brk msr/mrs of EL1 registers, dc/ic/at/tlbi, wfi, msr daifset): EL0 in
+//   Linux user mode traps or kills the process; they are EL1 behaviour that QEMU user mode cannot show.
+// - an exclusive store of another size than its LDXR, or a plain store to the monitored address between them:
+//   whether the STXR succeeds is CONSTRAINED UNPREDICTABLE / IMPLEMENTATION DEFINED (Arm ARM B2.9).
+// - LDXP/STXP, CASP, LDAPR and SIMD/FP: outside LANGUAGE.md's instruction set, UNDEFINED in our interpreter
+//   (interp.ts header), while QEMU's default `max` CPU implements them.
 
 export const BUF_SIZE = 256;
 
@@ -381,6 +387,19 @@ const loadStoreSingle: Gen = (r, c) => {
   }
 };
 
+/** LDTR/STTR (unprivileged: EL0 permissions; the data pages are EL0-accessible in every mode of the harness) */
+const unprivileged: Gen = (r, c) => {
+  const so = r.pick(SINGLE);
+  const store = so.st !== undefined && r.bool(0.4);
+  const op = (store ? so.st! : so.ld).replace(/^ldr/, 'ldtr').replace(/^str/, 'sttr');
+  const [t, n] = regs(r, 2);
+  const off = r.range(-256, 255), tg = target(r, so.size);
+  c.regs[n!] = { buf: tg - off };
+  access(c, tg, so.size);
+  c.lines.push(`${op} ${reg(so.sf, store ? rz(r, t!) : t!)}, [x${n}, #${off}]`);
+  c.form = `${op} ${so.sf ? 'X' : 'W'}`;
+};
+
 /** PRFM is a hint: no register or memory changes, any address (it never faults) */
 const prefetch: Gen = (r, c) => {
   const [n, m] = regs(r, 2);
@@ -611,7 +630,7 @@ const loop: Gen = (r, c) => {
 export const GENERATORS: readonly [Gen, number][] = [
   [addSubImm, 3], [addSubShifted, 4], [addSubExtended, 3], [adcSbc, 1], [logicalImm, 3], [logicalShifted, 3],
   [moveWide, 2], [bitfield, 4], [extr, 1], [shiftVar, 1], [mulAcc, 3], [divide, 3], [condSelect, 3], [dp1, 1],
-  [adr, 1], [loadStoreSingle, 8], [loadStorePair, 3], [loadLiteral, 1], [prefetch, 1], [exclusive, 3], [lse, 4],
+  [adr, 1], [loadStoreSingle, 8], [loadStorePair, 3], [loadLiteral, 1], [prefetch, 1], [unprivileged, 1], [exclusive, 3], [lse, 4],
   [branchCond, 4], [compareBranch, 2], [branchOther, 1], [spForms, 4], [loop, 1],
 ];
 

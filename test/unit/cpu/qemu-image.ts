@@ -99,7 +99,7 @@ export function runQemu(img: BuiltImage): Uint8Array {
   return new Uint8Array(r.stdout);
 }
 
-interface Segment { vaddr: number; data: Uint8Array; memsz: number }
+interface Segment { vaddr: number; data: Uint8Array; memsz: number; exec: boolean }
 /** PT_LOAD segments of a little-endian ELF64 */
 function loadSegments(elf: Uint8Array): { entry: number; segs: Segment[] } {
   const dv = new DataView(elf.buffer, elf.byteOffset, elf.byteLength);
@@ -111,7 +111,7 @@ function loadSegments(elf: Uint8Array): { entry: number; segs: Segment[] } {
     if (dv.getUint32(p, true) !== 1) continue;
     const off = Number(dv.getBigUint64(p + 8, true)), vaddr = Number(dv.getBigUint64(p + 16, true));
     const filesz = Number(dv.getBigUint64(p + 32, true)), memsz = Number(dv.getBigUint64(p + 40, true));
-    segs.push({ vaddr, data: elf.subarray(off, off + filesz), memsz });
+    segs.push({ vaddr, data: elf.subarray(off, off + filesz), memsz, exec: (dv.getUint32(p + 4, true) & 1) !== 0 });
   }
   return { entry, segs };
 }
@@ -140,7 +140,9 @@ export function runEmulator(img: BuiltImage, nCases: number, opts: { mmu: boolea
     r.mem.writeBytes(s.vaddr, s.data);
     const lo = Math.floor(s.vaddr / 4096) * 4096, hi = Math.ceil((s.vaddr + s.memsz) / 4096) * 4096;
     if (hi > 16 << 20 || lo < 0x300000) throw new Error(`segment at 0x${s.vaddr.toString(16)} outside the rig's window`);
-    s1?.map(lo, lo, hi - lo, { ap: opts.el0 ? 1 : 0 }); // AP=1: EL1 and EL0 read/write (EL0 executes)
+    // data: AP=1 (EL1 and EL0 read/write, so LDTR/STTR work at EL1 too); code: AP=0 at EL1 (an EL0-writable page
+    // is never EL1-executable), AP=1 when the image runs at EL0
+    s1?.map(lo, lo, hi - lo, { ap: opts.el0 || !s.exec ? 1 : 0 });
   }
   s1?.enable();
   if (opts.el0) r.cpu.setPstate(0n); // EL0t, as Linux user mode runs the image
