@@ -19,10 +19,8 @@ import type { S2Translation, Stage2Lookup } from '../guest';
 import * as stage2 from '../../arch/stage2';
 import type { ProtValue, Stage2Geometry, Stage2PageSize } from '../../arch/stage2';
 import { decodePte, type DecodedPte } from './pte-decode';
-import {
-  WALK_LEAF, WALK_TABLE_POST, WALK_TABLE_PRE, alignDown, walkStage2, type Stage2Visitor, type WalkFlag,
-  type WalkResult,
-} from './walk';
+import * as walker from './walk';
+import type { Stage2Visitor, WalkFlag, WalkResult } from './walk';
 
 // Module-level copies of imported bindings: under tsx (CommonJS interop) every use of an imported name is a getter
 // call, and these run several times per stage 2 fault-in (the bundled build is unaffected).
@@ -33,6 +31,7 @@ const {
   initLeafPte, initTablePte, kvmVtcr, levelShift, memAttrIsDevice, minBlockLevel, pteIsTable, pteToPhys, pteValid,
   s2MemAttr, splitProt, stage2Geometry, stage2ProtAttr
 } = stage2;
+const { WALK_LEAF, WALK_TABLE_POST, WALK_TABLE_PRE, alignDown, walkStage2 } = walker;
 
 export interface Stage2Config {
   ipaBits: number;
