@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 import { KvmSession } from './kvmSession';
-import { registerLanguageClient } from './languageClient';
+import { registerLanguageClient, type LanguageClientHandle } from './languageClient';
 import { registerDebugAdapterFactory } from './debugAdapterFactory';
 import { registerDebugConfiguration } from './debugConfiguration';
 import { registerScenarioCommands } from './codeLens';
@@ -17,7 +17,6 @@ import { registerTestController, type ScenarioTests } from './testController';
 import { ScenarioStatusBar } from './statusBar';
 import { registerIpaMap, type IpaMapPanel } from './ipaMapView';
 import { registerTraceCommand } from './traceCommand';
-import type { LanguageClient } from 'vscode-languageclient/node';
 
 /** what `activate` returns: for the e2e suite and other extensions */
 export interface KvmLabApi {
@@ -30,7 +29,7 @@ export interface KvmLabApi {
   readonly tests: ScenarioTests;
   readonly ipaMap: IpaMapPanel;
   readonly statusBar: ScenarioStatusBar;
-  readonly languageClient: LanguageClient;
+  readonly languageClient: LanguageClientHandle;
 }
 
 export function activate(context: vscode.ExtensionContext): KvmLabApi {

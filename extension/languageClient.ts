@@ -3,11 +3,16 @@
 // A crashed server is restarted (up to 5 times in 3 minutes, then the user is told and can restart it by command).
 
 import * as vscode from 'vscode';
-import {
-  CloseAction, ErrorAction, LanguageClient, TransportKind, State,
-  type CloseHandlerResult, type ErrorHandler, type ErrorHandlerResult, type LanguageClientOptions, type ServerOptions,
+import type {
+  LanguageClient, CloseHandlerResult, ErrorHandler, ErrorHandlerResult, LanguageClientOptions, ServerOptions,
 } from 'vscode-languageclient/node';
 import { LANGUAGE_ID } from './kvmProtocol';
+
+// vscode-languageclient is most of the extension bundle: evaluate it only when the client is created, right after
+// activation returns (activation time, ARCHITECTURE.md benchmark), not while VS Code waits for `activate`.
+type ClientModule = typeof import('vscode-languageclient/node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const clientModule = (): ClientModule => require('vscode-languageclient/node') as ClientModule;
 
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
@@ -15,9 +20,10 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 /** restart on close unless the server crashed too often recently */
 class RestartingErrorHandler implements ErrorHandler {
   private readonly restarts: number[] = [];
-  constructor(private readonly output: vscode.OutputChannel) {}
-  error(): ErrorHandlerResult { return { action: ErrorAction.Continue }; }
+  constructor(private readonly output: vscode.OutputChannel, private readonly lc: ClientModule) {}
+  error(): ErrorHandlerResult { return { action: this.lc.ErrorAction.Continue }; }
   closed(): CloseHandlerResult {
+    const { CloseAction } = this.lc;
     const now = Date.now();
     this.restarts.push(now);
     while (this.restarts.length > 0 && now - this.restarts[0] > RESTART_WINDOW_MS) this.restarts.shift();
@@ -30,6 +36,8 @@ class RestartingErrorHandler implements ErrorHandler {
 }
 
 export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClient {
+  const lc = clientModule();
+  const { TransportKind } = lc;
   const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'language-server.js').fsPath;
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.stdio },
@@ -38,22 +46,36 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: LANGUAGE_ID }],
     outputChannel: output,
-    errorHandler: new RestartingErrorHandler(output),
+    errorHandler: new RestartingErrorHandler(output, lc),
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*.kvms') },
   };
-  return new LanguageClient('kvms', 'KVM scenario language server', serverOptions, clientOptions);
+  return new lc.LanguageClient('kvms', 'KVM scenario language server', serverOptions, clientOptions);
 }
 
-export function registerLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClient {
-  const client = createLanguageClient(context, output);
-  // not awaited: activation must stay fast; the client queues requests until the server is up
-  client.start().catch((e: unknown) => output.appendLine(`language server failed to start: ${String(e)}`));
+/** the running client, once created */
+export interface LanguageClientHandle {
+  readonly client: LanguageClient | undefined;
+  /** resolves when the client has been created and asked to start */
+  readonly ready: Promise<LanguageClient>;
+}
+
+export function registerLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClientHandle {
+  let client: LanguageClient | undefined;
+  const ready = new Promise<LanguageClient>((resolve) => {
+    setImmediate(() => {
+      client = createLanguageClient(context, output);
+      context.subscriptions.push(client);
+      // not awaited: the client queues requests until the server is up
+      client.start().catch((e: unknown) => output.appendLine(`language server failed to start: ${String(e)}`));
+      resolve(client);
+    });
+  });
   context.subscriptions.push(
-    client,
     vscode.commands.registerCommand('kvm-arm64-lab.restartLanguageServer', async () => {
-      if (client.state === State.Running) await client.restart();
-      else await client.start();
+      const c = await ready;
+      if (c.state === clientModule().State.Running) await c.restart();
+      else await c.start();
     }),
   );
-  return client;
+  return { get client() { return client; }, ready };
 }

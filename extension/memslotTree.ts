@@ -80,7 +80,8 @@ export class MemslotTree implements vscode.TreeDataProvider<MemslotNode> {
       const s = node.slot;
       const item = new vscode.TreeItem(`memslot ${s.id}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `memslot-${s.id}`;
-      item.description = `${hex(s.gpa)} · ${formatSize(s.size)} · ${lockText(s)}${s.readonly ? ' · ro' : ''}${s.dirtyLog ? ' · dirty_log' : ''}`;
+      // unlocked, read-write, not logging is the common case: say only what differs (the icon says it too)
+      item.description = `${hex(s.gpa)} · ${formatSize(s.size)}${s.lock ? ` · ${lockText(s)}` : ''}${s.readonly ? ' · ro' : ''}${s.dirtyLog ? ' · dirty_log' : ''}`;
       item.iconPath = slotIcon(s);
       item.contextValue = 'memslot value address';
       item.tooltip = new vscode.MarkdownString(

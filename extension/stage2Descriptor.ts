@@ -1,6 +1,6 @@
-// Field decoding of a stage 2 block/page descriptor for the Stage 2 view (Arm ARM D8.3 "VMSAv8-64 translation
-// table format descriptors", stage 2 attributes; spec B.2). The adapter gives each entry's kind and a one-line
-// summary; the view shows the fields as children.
+// Field decoding of a stage 2 block/page descriptor for the Stage 2 view (spec B.3, the bit table; Arm ARM
+// "VMSAv8-64 translation table format descriptors"). The adapter gives each entry's kind and a one-line summary;
+// the view shows the fields as children. MemAttr is decoded without FEAT_S2FWB (spec B.3: FWB changes it).
 
 export interface DescriptorField {
   name: string;

@@ -85,7 +85,7 @@ suite('language', () => {
 
   test('the language client restarts a crashed server', async () => {
     const lab = await api();
-    const client = lab.languageClient as unknown as { _serverProcess?: { pid?: number; kill(sig: string): void }; isRunning(): boolean };
+    const client = (await lab.languageClient.ready) as unknown as { _serverProcess?: { pid?: number; kill(sig: string): void }; isRunning(): boolean };
     const before = await waitFor('the server process', () => client._serverProcess?.pid, 20_000);
     client._serverProcess!.kill('SIGKILL');
     const after = await waitFor('a new server process', () => {
