@@ -20,15 +20,15 @@ const PER_BATCH = 500;
 const hex = (v: bigint): string => '0x' + v.toString(16).padStart(16, '0');
 const flags = (v: number): string => (v & 8 ? 'N' : '-') + (v & 4 ? 'Z' : '-') + (v & 2 ? 'C' : '-') + (v & 1 ? 'V' : '-');
 
-interface Record { x: bigint[]; nzcv: number; buf: Uint8Array }
-function record(out: Uint8Array, i: number): Record {
+interface CaseRecord { x: bigint[]; nzcv: number; buf: Uint8Array }
+function record(out: Uint8Array, i: number): CaseRecord {
   const dv = new DataView(out.buffer, out.byteOffset + i * REC, REC);
   const x: bigint[] = [];
   for (let k = 0; k < 31; k++) x.push(dv.getBigUint64(k * 8, true));
   return { x, nzcv: Number(dv.getBigUint64(248, true) >> 28n) & 15, buf: out.subarray(i * REC + 256, i * REC + 256 + BUF_SIZE) };
 }
 
-function describe(seed: number, batch: number, i: number, c: Case, img: BuiltImage, q: Record, e: Record): string {
+function describe(seed: number, batch: number, i: number, c: Case, img: BuiltImage, q: CaseRecord, e: CaseRecord): string {
   const buf = img.symbols.get('buf')!;
   const before = c.regs.map((v) => (typeof v === 'bigint' ? v : BigInt(buf + v.buf) & ((1n << 64n) - 1n)));
   const lines = [`seed=${seed} batch=${batch} case=${i} form=${c.form}`, ...c.lines.map((l) => `    ${l}`),
@@ -48,7 +48,7 @@ function describe(seed: number, batch: number, i: number, c: Case, img: BuiltIma
  * The harness itself: a register the sequence never names (nor writes implicitly, like BL's x30) must come back
  * from QEMU as it went in, which proves the register table, the record layout and the case boundaries line up.
  */
-function harnessCheck(c: Case, img: BuiltImage, q: Record, where: string): void {
+function harnessCheck(c: Case, img: BuiltImage, q: CaseRecord, where: string): void {
   const text = c.lines.join('\n');
   const buf = img.symbols.get('buf')!;
   for (let k = 0; k < 31; k++) {
@@ -107,5 +107,5 @@ test('A64 interpreter matches qemu-aarch64 bit for bit on random guest-block ins
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   t.diagnostic(`seed=${SEED}: ${cases} cases (${MMU_OFF_BATCHES * PER_BATCH} at EL1 with the MMU off, ${EL0_BATCHES * PER_BATCH} at EL0), ${forms.size} forms, ${failures.length} mismatches, ${ms.toFixed(0)} ms`);
   if (process.env.QEMU_DIFF_FORMS) t.diagnostic([...forms].sort().map(([f, n]) => `${f}: ${n}`).join('\n'));
-  assert.equal(failures.length, 0, `${failures.length} mismatches against qemu-aarch64:\n${failures.slice(0, 12).join('\n\n')}`);
+  assert.equal(failures.length, 0, `${failures.length} mismatches against qemu-aarch64 (rerun: QEMU_DIFF_SEED=${SEED}):\n${failures.slice(0, 12).join('\n\n')}`);
 });
