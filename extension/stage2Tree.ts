@@ -158,8 +158,7 @@ export class Stage2Tree implements vscode.TreeDataProvider<Stage2Node> {
         return item;
       }
       case 'unmappedRun': {
-        const item = new vscode.TreeItem(`${levelName(0)}`, None);
-        item.label = `[${node.first.index}–${node.last.index}] ${hex(node.first.ipa)}…`;
+        const item = new vscode.TreeItem(`[${node.first.index}–${node.last.index}] ${hex(node.first.ipa)}…`, None);
         item.description = `${node.count} unmapped entries`;
         item.iconPath = new vscode.ThemeIcon('circle-outline');
         item.id = nodeId(node);

@@ -5,7 +5,7 @@
 // Steps: install code-server + Node 24 into .tools/ if needed, bundle the suite (out/e2e), copy examples/ to a
 // scratch workspace, run, print the extension's bundle size. Always bounded in time.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join, resolve, dirname } from 'node:path';
@@ -85,5 +85,16 @@ try {
   code = 1;
 }
 rmSync(scratch, { recursive: true, force: true });
+// the README's pictures: taken on every run into test-results/, copied to docs/images/ when missing or asked for
+// (KVMS_UPDATE_SCREENSHOTS=1), so a test run does not dirty the tree with a new PNG each time
+for (const name of ['debug-stage2-fault.png', 'ipa-map.png']) {
+  const shot = join(root, 'test-results', name);
+  const doc = join(root, 'docs', 'images', name);
+  if (code === 0 && existsSync(shot) && (process.env.KVMS_UPDATE_SCREENSHOTS === '1' || !existsSync(doc))) {
+    mkdirSync(dirname(doc), { recursive: true });
+    copyFileSync(shot, doc);
+    say(`screenshot: docs/images/${name}`);
+  }
+}
 say(`e2e run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exit(code);

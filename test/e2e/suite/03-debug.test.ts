@@ -228,7 +228,7 @@ suite('debugging a stage 2 fault', () => {
       }, 15_000, 300);
       assert.match(drawn, /0x80000000–0x803fffff · 4M · unlocked/);
       await vscode.commands.executeCommand('workbench.action.closePanel');
-      await screenshot('docs/images/ipa-map.png');
+      await screenshot('test-results/ipa-map.png');
     }
     await vscode.commands.executeCommand('workbench.action.closeEditorsInOtherGroups');
   });
@@ -242,7 +242,7 @@ suite('debugging a stage 2 fault', () => {
     // put the top stack frame back in the editor (the stopped line highlighted)
     await vscode.commands.executeCommand('workbench.action.debug.callStackTop').then(undefined, () => undefined);
     await sleep(1500);
-    const path = await screenshot('docs/images/debug-stage2-fault.png');
+    const path = await screenshot('test-results/debug-stage2-fault.png');
     assert.ok(existsSync(path));
     assert.ok(readFileSync(path).length > 20_000, 'a real picture, not an empty page');
   });
