@@ -92,7 +92,9 @@ export function walkStage1(
   if (!mmuEnabled(r)) {
     // MMU off: flat mapping; data is Device-nGnRnE, instruction fetches are Normal (LANGUAGE.md "Execution model")
     if (va >= 1n << BigInt(PA_BITS)) return { ok: false, fault: { stage: 1, kind: 'address-size', level: 0, s1ptw: false } };
-    const perms = P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | (access === 'exec' ? 0 : P_DEV);
+    // P_DEV for every access kind: the TLB entry an instruction fetch fills is shared with later data accesses to
+    // the page, which must still get Device alignment checks (fetches ignore P_DEV)
+    const perms = P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | P_DEV;
     return { ok: true, ipa: Number(va), perms, attr: access === 'exec' ? 0xff : 0x00, sh: 0, level: 0 };
   }
   const upper = bit(va, 55);
@@ -169,7 +171,7 @@ export function walkStage1(
  * without BigInt. The CPU's TLB-miss path uses it until the guest turns its MMU on (every fault-in of such a guest).
  */
 export function flatStage1(va: number, access: Access): Stage1Ok {
-  const perms = P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | (access === 'exec' ? 0 : P_DEV);
+  const perms = P_R1 | P_W1 | P_X1 | P_R0 | P_W0 | P_X0 | P_DEV; // see walkStage1: shared TLB entries
   return { ok: true, ipa: va, perms, attr: access === 'exec' ? 0xff : 0x00, sh: 0, level: 0 };
 }
 

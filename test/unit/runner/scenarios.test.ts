@@ -295,3 +295,23 @@ host {
   // ESR_EL1: EC 0x21 (instruction abort, current EL), IL, FSC 0x10 (spec C.6)
   assert.equal(ge.fields.esr, 0x8600_0010n);
 });
+
+test('MMU off: a misaligned load from the page the code runs from takes an alignment fault (Device memory)', () => {
+  const o = ok(`
+machine { guest_exceptions stop }
+guest at 0x4000_0000 {
+    adr x1, here
+    add x1, x1, #4           // 8-byte load at a 4-byte boundary of this very page
+here:
+    ldr x0, [x1]
+}
+host {
+    memslot 0 gpa=0x4000_0000 size=2M
+    vcpu_init 0
+    run 0 => exit guest_exception
+}`);
+  const ge = o.events.find((e) => e.event === 'guest-exception')!;
+  // ESR_EL1: EC 0x25 (data abort, current EL), IL, DFSC 0x21 (alignment fault)
+  assert.equal(ge.fields.esr, 0x9600_0021n);
+  assert.equal(ge.fields.cause, 'architectural');
+});
