@@ -16,7 +16,7 @@ import { registerTreeActions } from './treeActions';
 import { registerTestController, type ScenarioTests } from './testController';
 import { ScenarioStatusBar } from './statusBar';
 import { registerIpaMap, type IpaMapPanel } from './ipaMapView';
-import { registerTraceCommand } from './traceCommand';
+import { registerTraceCommand, registerTraceOutput } from './traceCommand';
 
 /** what `activate` returns: for the e2e suite and other extensions */
 export interface KvmLabApi {
@@ -58,9 +58,6 @@ export function activate(context: vscode.ExtensionContext): KvmLabApi {
       memslots.refresh();
       stage2.refresh();
       events.refresh();
-      if (s.kind === 'stopped' && vscode.workspace.getConfiguration('kvm-arm64-lab').get('traceVerbosity') !== 'off') {
-        output.appendLine(`stopped: ${s.reason} (event #${s.seq})`);
-      }
     }),
     vscode.commands.registerCommand('kvm-arm64-lab.refreshViews', () => { memslots.refresh(); stage2.refresh(); events.refresh(); }),
   );
@@ -72,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): KvmLabApi {
   context.subscriptions.push(statusBar);
   const ipaMap = registerIpaMap(context, session);
   registerTraceCommand(context);
+  registerTraceOutput(context, session, output);
 
   const activationMs = performance.now() - started;
   output.appendLine(`activated in ${activationMs.toFixed(1)} ms`);

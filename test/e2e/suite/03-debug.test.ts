@@ -74,8 +74,9 @@ suite('debugging a stage 2 fault', () => {
 
   test('F5 on the example (no launch.json) stops at the first stage2-fault on the faulting instruction', async function () {
     if (!hasWorkbenchControl) {
-      // desktop runs without the page driver: start the same way F5 does (empty configuration → resolve)
-      await vscode.debug.startDebugging(undefined, { type: '', request: '', name: '' });
+      // desktop runs without the page driver: F5's command (empty configuration → resolveDebugConfiguration)
+      await openExample(EXAMPLE);
+      await vscode.commands.executeCommand('workbench.action.debug.start');
     } else {
       await openExample(EXAMPLE);
       await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
