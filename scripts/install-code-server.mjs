@@ -59,8 +59,11 @@ export function installCodeServer({ quiet = false } = {}) {
     log(`installing code-server ${CODE_SERVER_VERSION} into .tools/code-server with Node ${NODE_VERSION}'s npm (a few minutes)`);
     mkdirSync(csPrefix, { recursive: true });
     writeFileSync(join(csPrefix, 'package.json'), '{"private":true}\n');
+    // Drop the npm_* variables of an enclosing `npm test`/`npm start` (Node 20's npm): code-server's postinstall
+    // reads the Node version from npm_config_user_agent, and an inherited one says v20 and fails the install.
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
     const env = {
-      ...process.env,
+      ...inherited,
       PATH: `${join(nodeDir, 'bin')}:${process.env.PATH}`,
       // ~/.npmrc may point nodedir at the system Node 20 headers; native modules must build against Node 24.
       npm_config_nodedir: nodeDir,
