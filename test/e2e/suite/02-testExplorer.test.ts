@@ -72,4 +72,19 @@ suite('Test Explorer', () => {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
+
+  test('the Debug profile runs a scenario under the debugger (no breakpoints: to a passing end)', async function () {
+    this.timeout(60_000);
+    const lab = await api();
+    const uri = exampleUri('dirty-logging.kvms');
+    const item = (await lab.tests.discover()).find((t) => t.uri?.fsPath === uri.fsPath)!;
+    let noDebug: unknown = 'no session';
+    const d = vscode.debug.onDidStartDebugSession((s) => { if (s.configuration.program === uri.fsPath) noDebug = s.configuration.noDebug; });
+    const finished = new Promise<Map<string, ScenarioOutcome>>((resolve) => { const f = lab.tests.onDidFinishRun((o) => { f.dispose(); resolve(o); }); });
+    await lab.tests.debugProfile.runHandler(new vscode.TestRunRequest([item], undefined, lab.tests.debugProfile), new vscode.CancellationTokenSource().token);
+    const o = (await finished).get(uri.toString());
+    d.dispose();
+    assert.equal(noDebug, undefined, 'a debug session, not a noDebug run');
+    assert.equal(o?.state, 'passed');
+  });
 });
