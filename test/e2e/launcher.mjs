@@ -109,6 +109,9 @@ async function main() {
       } else if (u.pathname === '/press') {
         await page.keyboard.press(u.searchParams.get('key') ?? 'Escape');
         res.end(JSON.stringify({ ok: true }));
+      } else if (u.pathname === '/type') {
+        await page.keyboard.type(u.searchParams.get('text') ?? '', { delay: 10 });
+        res.end(JSON.stringify({ ok: true }));
       } else if (u.pathname === '/click') {
         await page.locator(u.searchParams.get('selector') ?? 'body').first().click({ timeout: 10_000 });
         res.end(JSON.stringify({ ok: true }));

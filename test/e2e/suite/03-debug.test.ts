@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readFileSync, existsSync } from 'node:fs';
 import { suite, test, suiteSetup, suiteTeardown } from 'mocha';
 import { api, openExample, lineOf, exampleUri, topFrame, scope, variables, type Variable } from './kvmLab';
-import { hasWorkbenchControl, press, click, count, text, framesText, screenshot, waitFor, sleep } from './workbench';
+import { hasWorkbenchControl, press, type, click, count, text, framesText, screenshot, waitFor, sleep } from './workbench';
 import type { KvmLabApi } from '../../../extension/extension';
 import type { MemslotNode } from '../../../extension/memslotTree';
 import type { TranslateBody, TraceEventJson } from '../../../extension/kvmProtocol';
@@ -16,6 +16,7 @@ import type { TranslateBody, TraceEventJson } from '../../../extension/kvmProtoc
 const EXAMPLE = 'stage2-fault-walkthrough.kvms';
 const uri = exampleUri(EXAMPLE);
 const STAGE2_ROW = '.debug-breakpoints .monaco-list-row[aria-label="Stage 2 faults"]';
+const CONDITION = 'ipa >= 0x4000_0000';
 
 let lab: KvmLabApi;
 /** what the adapter printed (shown when a stop is not the expected one) */
@@ -66,6 +67,12 @@ suite('debugging a stage 2 fault', () => {
     assert.ok(row.includes('Stage 2 faults'));
     await click(`${STAGE2_ROW} .monaco-checkbox`);
     await waitFor('the checkbox to be ticked', async () => (await count(`${STAGE2_ROW}[aria-checked="true"]`)) > 0, 10_000, 200);
+    // and give it a condition through the row's "Edit Condition..." action (both faults below match it)
+    await click(`${STAGE2_ROW} .codicon-edit`);
+    await sleep(300);
+    await type(CONDITION);
+    await press('Enter');
+    await waitFor('the condition to show in the Breakpoints view', async () => (await text(STAGE2_ROW)).includes(CONDITION), 10_000, 200);
   });
 
   suiteTeardown(async () => {
@@ -89,6 +96,11 @@ suite('debugging a stage 2 fault', () => {
     const { threadId, frame } = await topFrame(session, stoppedThread);
     assert.ok(threadId >= 2, `a vcpu thread stopped (thread ${threadId})`);
     assert.equal(frame.line, lineOf(uri, /^\s*ldr x1, =RAM_HUGE/), 'the first guest instruction faults on its fetch');
+    if (hasWorkbenchControl) {
+      // what VS Code sent the adapter for the checkbox and its condition (supportsExceptionFilterOptions)
+      const sent = lab.session.exceptionBreakpoints.get(session.id);
+      assert.deepEqual(sent?.filterOptions?.find((o) => o.filterId === 'stage2-fault')?.condition, CONDITION, JSON.stringify(sent));
+    }
     const info = (await session.customRequest('exceptionInfo', { threadId })) as { exceptionId: string; description?: string };
     assert.equal(info.exceptionId, 'stage2-fault');
     const esr = await esrFields(session, frame.id);

@@ -23,6 +23,11 @@ export async function press(key: string): Promise<void> {
   if (!r.ok) throw new Error(`press ${key} failed: ${r.error}`);
 }
 
+export async function type(textToType: string): Promise<void> {
+  const r = await call('/type', { text: textToType });
+  if (!r.ok) throw new Error(`type failed: ${r.error}`);
+}
+
 export async function click(selector: string): Promise<void> {
   const r = await call('/click', { selector });
   if (!r.ok) throw new Error(`click ${selector} failed: ${r.error}`);
