@@ -9,7 +9,8 @@ import { DEBUG_TYPE, type StateChangedBody } from './kvmProtocol';
 export type MachineState =
   | { kind: 'idle' }
   | { kind: 'running'; session: vscode.DebugSession }
-  | { kind: 'stopped'; session: vscode.DebugSession; reason: string; seq: number; threadId?: number }
+  /** `stop` counts the stops of this window (a step may add no event, so `seq` can repeat) */
+  | { kind: 'stopped'; session: vscode.DebugSession; reason: string; seq: number; threadId?: number; stop: number }
   | { kind: 'exited'; exitCode: number };
 
 export interface ExceptionBreakpointArgs {
@@ -43,7 +44,7 @@ export class KvmSession implements vscode.Disposable {
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => {
         if (e.session.type !== DEBUG_TYPE || e.event !== 'kvm/stateChanged') return;
         const b = e.body as StateChangedBody;
-        this.set({ kind: 'stopped', session: e.session, reason: b.reason, seq: b.seq, threadId: this.stoppedThreads.get(e.session.id) });
+        this.set({ kind: 'stopped', session: e.session, reason: b.reason, seq: b.seq, threadId: this.stoppedThreads.get(e.session.id), stop: ++this.stops });
       }),
       vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
         createDebugAdapterTracker: (session) => ({
@@ -65,6 +66,7 @@ export class KvmSession implements vscode.Disposable {
 
   private readonly exitCodes = new Map<string, number>();
   private readonly stoppedThreads = new Map<string, number | undefined>();
+  private stops = 0;
   /** what VS Code last sent as `setExceptionBreakpoints` per session (the checkboxes and their conditions) */
   readonly exceptionBreakpoints = new Map<string, ExceptionBreakpointArgs>();
 

@@ -21,15 +21,15 @@ const CONDITION = 'ipa >= 0x4000_0000';
 let lab: KvmLabApi;
 /** what the adapter printed (shown when a stop is not the expected one) */
 const adapterOutput: string[] = [];
-let lastSeq = -1;
+let lastStop = -1;
 
 /** wait for the next stop of the followed session (a newer kvm/stateChanged than the last one seen) */
 async function nextStop(what: string, expected = 'exception'): Promise<{ session: vscode.DebugSession; reason: string; threadId?: number }> {
   const s = await waitFor(what, () => {
     const st = lab.session.state;
-    return st.kind === 'stopped' && st.seq !== lastSeq ? st : undefined;
+    return st.kind === 'stopped' && st.stop !== lastStop ? st : undefined;
   }, 30_000, 50);
-  lastSeq = s.seq;
+  lastStop = s.stop;
   if (s.reason !== expected) console.log(`[e2e]     (unexpected stop: ${s.reason}, event #${s.seq}; adapter output: ${adapterOutput.join('').trim() || 'none'})`);
   return { session: s.session, reason: s.reason, threadId: s.threadId };
 }
@@ -260,7 +260,7 @@ suite('debugging a stage 2 fault', () => {
     assert.ok(readFileSync(path).length > 20_000, 'a real picture, not an empty page');
   });
 
-  test('"Break on faults in this memslot": only memslot 2\'s write fault stops, then the run ends', async () => {
+  test('"Break on faults in this memslot": only memslot 2\'s write fault stops', async () => {
     const slots = (await lab.memslots.getChildren()).filter((n) => n.kind === 'slot');
     const args = await vscode.commands.executeCommand<{ filterOptions: { filterId: string; condition?: string }[] }>('kvm-arm64-lab.breakOnMemslotFaults', slots[2]);
     assert.equal(args?.filterOptions.find((o) => o.filterId === 'stage2-fault')?.condition, 'ipa >= 0x90000000 && ipa < 0x90200000');
@@ -270,6 +270,22 @@ suite('debugging a stage 2 fault', () => {
     assert.equal(frame.line, lineOf(uri, /^\s*str x2, \[x1\]/));
     const esr = await esrFields(session, frame.id);
     assert.equal(esr.get('WnR'), '0x1', 'a write');
+  });
+
+  test('the debug toolbar: Step Over moves the vcpu one instruction, Step Back returns (deterministic replay)', async function () {
+    if (!hasWorkbenchControl) this.skip();
+    const faultLine = lineOf(uri, /^\s*str x2, \[x1\]/);
+    await click('.debug-toolbar .codicon-debug-step-over');
+    const over = await nextStop('the step over', 'step');
+    assert.equal(over.reason, 'step');
+    assert.equal((await topFrame(over.session, over.threadId)).frame.line, faultLine + 1);
+    await click('.debug-toolbar .codicon-debug-step-back');
+    const back = await nextStop('the step back', 'step');
+    assert.equal((await topFrame(back.session, back.threadId)).frame.line, faultLine);
+  });
+
+  test('narrowed to memslot 1 (already faulted in), nothing else stops: the run ends, every expectation held', async () => {
+    const slots = (await lab.memslots.getChildren()).filter((n) => n.kind === 'slot');
     // memslot 1 already faulted in; the MMIO accesses are outside it: nothing else stops
     await vscode.commands.executeCommand('kvm-arm64-lab.breakOnMemslotFaults', slots[1]);
     await vscode.commands.executeCommand('workbench.action.debug.continue');

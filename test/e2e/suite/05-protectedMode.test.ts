@@ -22,11 +22,11 @@ suite('protected mode', () => {
     const line = lineOf(uri, /^\s*expect stage2 host HYP \+ 64K mapped/);
     bp = new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(line - 1, 0)));
     vscode.debug.addBreakpoints([bp]);
-    const before = lab.session.state.kind === 'stopped' ? lab.session.state.seq : -1;
+    const before = lab.session.state.kind === 'stopped' ? lab.session.state.stop : -1;
     await vscode.debug.startDebugging(undefined, { type: 'kvm-arm64', request: 'launch', name: 'pkvm', program: uri.fsPath });
     const stop = await waitFor('the breakpoint stop', () => {
       const s = lab.session.state;
-      return s.kind === 'stopped' && s.seq !== before && s.session.configuration.name === 'pkvm' ? s : undefined;
+      return s.kind === 'stopped' && s.stop !== before && s.session.configuration.name === 'pkvm' ? s : undefined;
     }, 30_000);
     assert.equal(stop.reason, 'breakpoint');
     const roots = await lab.stage2.getChildren();
