@@ -205,9 +205,21 @@ export function isIabtEc(ec: number): boolean { return ec === ESR_ELx_EC_IABT_LO
 
 const bit = (esr: bigint, m: bigint): boolean => (esr & m) !== 0n;
 
+// the last syndrome decoded and its (frozen) decoding: a fault-in loop takes the same abort over and over, and both
+// kvm_handle_guest_abort and io_mem_abort decode it
+let lastAbortEsr = -1n;
+let lastAbortIss: AbortIss | undefined;
+
 export function decodeAbortIss(esr: bigint): AbortIss {
+  if (esr === lastAbortEsr && lastAbortIss !== undefined) return lastAbortIss;
+  const iss = Object.freeze(decodeAbortIssOf(low32(esr)));
+  lastAbortEsr = esr;
+  lastAbortIss = iss;
+  return iss;
+}
+
+function decodeAbortIssOf(v: number): AbortIss {
   // number arithmetic on ESR[31:0] (see low32); the bit positions are the ESR_ELx_* constants above
-  const v = low32(esr);
   const dabt = isDabtEc(v >>> 26);
   const fsc = v & 0x3f;
   const sas = dabt ? (v >>> 22) & 3 : 0;

@@ -11,6 +11,7 @@
 
 import * as esrCodec from '../arch/esr';
 import * as stage2 from '../arch/stage2';
+import type { AbortIss } from '../arch/esr';
 import type { Fields } from '../events';
 import { fail } from './errno';
 import type { ErrnoName } from './errno';
@@ -51,42 +52,95 @@ export function lockedFaultMessage(type: 'access' | 'write' | 'read', slotId: nu
   return `Unexpected L2 ${type} fault on locked memslot ${slotId}: IPA=${cHex(ipa)}, ESR_EL2=${cHex(BigInt.asUintN(32, esr), 8)}]`;
 }
 
+/**
+ * The one `stage2-fault` event of an abort, emitted by `report` with the resolution (the first call wins). A method
+ * on a reused object rather than a closure per fault: fault-in runs this for every page (no per-call context, no
+ * tsx `__name` wrapper).
+ */
+export class StageTwoFaultReport {
+  private reported = true;
+  private vm!: ExitVm;
+  private vcpu!: GuestCpu;
+  private esr = 0n;
+  private far = 0n;
+  private hpfar = 0n;
+  private iss!: AbortIss;
+  /** fault_ipa as reported: the caller adds FAR[11:0] on the MMIO path before reporting (C.4#4d) */
+  faultIpa = 0;
+  private writeFault = false;
+  private execFault = false;
+  /** true while a fault holds this object (a nested abort gets its own) */
+  busy = false;
+
+  begin(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit, iss: AbortIss, faultIpa: number, writeFault: boolean, execFault: boolean): void {
+    this.vm = vm; this.vcpu = vcpu;
+    this.esr = exit.esr; this.far = exit.far; this.hpfar = exit.hpfar;
+    this.iss = iss; this.faultIpa = faultIpa; this.writeFault = writeFault; this.execFault = execFault;
+    this.reported = false;
+  }
+
+  report(resolution: FaultResolution): void {
+    if (this.reported) return;
+    this.reported = true;
+    const iss = this.iss;
+    const f: Fields = {
+      stage: 'guest', ipa: BigInt(this.faultIpa), va: this.far, esr: this.esr, far: this.far, hpfar: this.hpfar,
+      fsc: BigInt(iss.fsc), kind: iss.kind, level: iss.level, write: this.writeFault, exec: this.execFault,
+      s1ptw: iss.s1ptw, isv: iss.isv, resolution,
+    };
+    this.vm.events.emit('stage2-fault', f, this.vcpu.index);
+  }
+}
+
+const sharedReport = new StageTwoFaultReport();
+
+// the resume outcomes of the common cases, shared (AbortOutcome is read-only)
+const RESUME: Readonly<Record<'map' | 'relax' | 'mkyoung' | 'inject' | 'skip' | 'serror', AbortOutcome>> = {
+  map: Object.freeze({ kind: 'resume', resolution: 'map' }),
+  relax: Object.freeze({ kind: 'resume', resolution: 'relax' }),
+  mkyoung: Object.freeze({ kind: 'resume', resolution: 'mkyoung' }),
+  inject: Object.freeze({ kind: 'resume', resolution: 'inject' }),
+  skip: Object.freeze({ kind: 'resume', resolution: 'skip' }),
+  serror: Object.freeze({ kind: 'resume', resolution: 'serror' }),
+};
+
 /** kvm_handle_guest_abort (spec C.4). */
 export function handleGuestAbort(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit): AbortOutcome {
-  const { esr, far, hpfar } = exit;
+  const rep = sharedReport.busy ? new StageTwoFaultReport() : sharedReport;
+  rep.busy = true;
+  try {
+    return guestAbort(vm, vcpu, exit, rep);
+  } finally {
+    rep.busy = false;
+  }
+}
+
+function guestAbort(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit, rep: StageTwoFaultReport): AbortOutcome {
+  const esr = exit.esr;
+  const far = exit.far;
   const iss = decodeAbortIss(esr);
   const ec = esrEc(esr);
   const isIabt = isIabtEc(ec);
   const faultStatus = iss.fsc & 0x3c;
-  let faultIpa = hpfarToIpa(hpfar);
+  let faultIpa = hpfarToIpa(exit.hpfar);
   const s1ptw = iss.s1ptw;
   // kvm_is_write_fault (5.x): S1PTW -> write; IABT -> not; else WnR
   const writeFault = s1ptw ? true : isIabt ? false : iss.wnr;
   // kvm_vcpu_trap_is_exec_fault
   const execFault = isIabt && !s1ptw;
-
-  let reported = false;
-  const report = (resolution: FaultResolution): void => {
-    if (reported) return;
-    reported = true;
-    const f: Fields = {
-      stage: 'guest', ipa: BigInt(faultIpa), va: far, esr, far, hpfar, fsc: BigInt(iss.fsc), kind: iss.kind, level: iss.level,
-      write: writeFault, exec: execFault, s1ptw, isv: iss.isv, resolution,
-    };
-    vm.events.emit('stage2-fault', f, vcpu.index);
-  };
+  rep.begin(vm, vcpu, exit, iss, faultIpa, writeFault, execFault);
 
   // C.4#1: synchronous external abort -> (no host RAS handling) virtual SError
   if (isSeaFsc(iss.fsc)) {
-    report('serror');
+    rep.report('serror');
     injectVabt(vm, vcpu);
-    return { kind: 'resume', resolution: 'serror' };
+    return RESUME.serror;
   }
 
   // C.4#2: only translation, permission and access-flag faults are handled
   if (faultStatus !== FSC_FAULT && faultStatus !== FSC_PERM && faultStatus !== FSC_ACCESS) {
     const msg = `Unsupported FSC: EC=${cHex(ec)} xFSC=${cHex(iss.fsc)} ESR_EL2=${cHex(esr)}`;
-    report('error');
+    rep.report('error');
     emitKernelLog(vm.events, msg, vcpu.index);
     return errorOutcome('EFAULT', 'C.4#2', msg);
   }
@@ -99,30 +153,31 @@ export function handleGuestAbort(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit): A
   if (slot === undefined || (writeFault && !writable)) {
     if (isIabt) {
       // C.4#4a: -ENOEXEC -> inject prefetch abort
-      report('inject');
+      rep.report('inject');
       injectPabt(vcpu, far, esr);
-      return { kind: 'resume', resolution: 'inject' };
+      return RESUME.inject;
     }
     if (s1ptw) {
       // C.4#4b: the guest put its page tables in MMIO / ROM
-      report('inject');
+      rep.report('inject');
       injectDabt(vcpu, far, esr);
-      return { kind: 'resume', resolution: 'inject' };
+      return RESUME.inject;
     }
     if (slot === undefined && iss.cm) {
       // C.4#4c: cache maintenance on MMIO: skip the instruction
-      report('skip');
+      rep.report('skip');
       vcpu.setPc(BigInt.asUintN(64, vcpu.getPc() + 4n));
-      return { kind: 'resume', resolution: 'skip' };
+      return RESUME.skip;
     }
     // C.4#4d: IPA reported as [MAX:12]; complete it with FAR[11:0] (always 12 bits)
     faultIpa += Number(far & 0xfffn);
-    return ioMemAbort(vm, vcpu, esr, far, faultIpa, report);
+    rep.faultIpa = faultIpa;
+    return ioMemAbort(vm, vcpu, esr, far, faultIpa, rep);
   }
 
   // C.4#5: userspace cannot register slots beyond the IPA size (VM_BUG_ON)
   if (faultIpa >= 2 ** vm.ipaBits) {
-    report('error');
+    rep.report('error');
     const msg = `BUG: fault IPA ${cHex(faultIpa)} beyond the VM's ${vm.ipaBits}-bit IPA space`;
     emitKernelLog(vm.events, msg, vcpu.index);
     return errorOutcome('EFAULT', 'C.4#5', msg);
@@ -141,24 +196,13 @@ export function handleGuestAbort(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit): A
 
   // C.4#6: access flag -> mkyoung, no exit
   if (faultStatus === FSC_ACCESS) {
-    report('mkyoung');
+    rep.report('mkyoung');
     vm.stage2.mkyoung(faultIpa);
-    return { kind: 'resume', resolution: 'mkyoung' };
+    return RESUME.mkyoung;
   }
 
   // C.4#7
-  return userMemAbort(vm, vcpu, { esr, far, faultIpa, faultStatus, slot, writeFault, execFault, faultLevel: Number(esr & 3n) }, report);
-}
-
-interface UserFault {
-  readonly esr: bigint;
-  readonly far: bigint;
-  readonly faultIpa: number;
-  readonly faultStatus: number;
-  readonly slot: ExitMemslot;
-  readonly writeFault: boolean;
-  readonly execFault: boolean;
-  readonly faultLevel: number;
+  return userMemAbort(vm, vcpu, esr, far, faultIpa, faultStatus, slot, writeFault, execFault, rep);
 }
 
 /** fault_supports_stage2_huge_mapping (spec B.3): HVA and IPA congruent modulo the block, block inside the slot. */
@@ -202,22 +246,24 @@ export function pfnmapVmaPageSize(vma: { readonly hva: number; readonly size: nu
   return pageSize;
 }
 
-function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: FaultResolution) => void): AbortOutcome {
-  const { slot, writeFault, execFault, faultStatus } = f;
+function userMemAbort(
+  vm: ExitVm, vcpu: GuestCpu, esr: bigint, far: bigint, fIpa: number, faultStatus: number, slot: ExitMemslot,
+  writeFault: boolean, execFault: boolean, rep: StageTwoFaultReport,
+): AbortOutcome {
   const pageSize = vm.pageSize;
 
   if (faultStatus === FSC_PERM && !writeFault && !execFault) {
     const msg = 'Unexpected L2 read permission error';
-    report('error');
+    rep.report('error');
     emitKernelLog(vm.events, msg, vcpu.index);
     return errorOutcome('EFAULT', 'C.4#7', msg);
   }
 
-  const hva = slot.hva + (f.faultIpa - slot.gpa);
+  const hva = slot.hva + (fIpa - slot.gpa);
   const backing = vm.hvaToBacking(hva);
   if (backing === undefined) {
     const msg = `Failed to find VMA for hva ${cHex(hva)}`;
-    report('error');
+    rep.report('error');
     emitKernelLog(vm.events, msg, vcpu.index);
     return errorOutcome('EFAULT', 'C.4#7', msg);
   }
@@ -234,7 +280,7 @@ function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: Faul
       ? stage2MappingSize(slot, hva, pfnmapVmaPageSize(backing, hva, pageSize), pageSize)
       : pageSize;
   } else mapSize = stage2MappingSize(slot, hva, backing.blockSize, pageSize);
-  const faultIpa = mapSize > pageSize ? alignDown(f.faultIpa, mapSize) : alignDown(f.faultIpa, pageSize);
+  const faultIpa = mapSize > pageSize ? alignDown(fIpa, mapSize) : alignDown(fIpa, pageSize);
   const mapHva = slot.hva + (faultIpa - slot.gpa);
   const mapBacking = mapHva === hva ? backing : vm.hvaToBacking(mapHva) ?? backing;
   const pa = mapBacking.pa + (mapHva - mapBacking.hva);
@@ -244,9 +290,9 @@ function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: Faul
 
   if (execFault && device) {
     // -ENOEXEC -> kvm_inject_pabt
-    report('inject');
-    injectPabt(vcpu, f.far, f.esr);
-    return { kind: 'resume', resolution: 'inject' };
+    rep.report('inject');
+    injectPabt(vcpu, far, esr);
+    return RESUME.inject;
   }
 
   let prot = KVM_PGTABLE_PROT_R;
@@ -255,8 +301,8 @@ function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: Faul
   if (device) prot |= KVM_PGTABLE_PROT_DEVICE;
 
   // relax only when the fault's granule is the size we would map; otherwise map changes the block size
-  const relax = faultStatus === FSC_PERM && mapSize === levelSize(f.faultLevel, pageSize);
-  report(relax ? 'relax' : 'map');
+  const relax = faultStatus === FSC_PERM && mapSize === levelSize(Number(esr & 3n), pageSize);
+  rep.report(relax ? 'relax' : 'map');
   const ret = relax ? vm.stage2.relaxPerms(faultIpa, prot) : vm.stage2.map(faultIpa, mapSize, pa, prot);
 
   // mark the page dirty only if the fault was handled successfully (EAGAIN included: ret != 0 there)
@@ -265,7 +311,7 @@ function userMemAbort(vm: ExitVm, vcpu: GuestCpu, f: UserFault, report: (r: Faul
   }
 
   // user_mem_abort returns ret != -EAGAIN ? ret : 0
-  if (ret === 'ok' || ret === 'EAGAIN') return { kind: 'resume', resolution: relax ? 'relax' : 'map' };
+  if (ret === 'ok' || ret === 'EAGAIN') return relax ? RESUME.relax : RESUME.map;
   const msg = `user_mem_abort: stage 2 ${relax ? 'relax_perms' : 'map'} at ${cHex(faultIpa)} failed with ${ret}`;
   emitKernelLog(vm.events, msg, vcpu.index);
   const errno: ErrnoName = ret === 'ENOMEM' ? 'ENOMEM' : ret === 'EINVAL' ? 'EINVAL' : 'EFAULT';

@@ -17,11 +17,11 @@ function lenMask(len: number): bigint { return len >= 8 ? (1n << 64n) - 1n : (1n
 
 /**
  * io_mem_abort(vcpu, fault_ipa) for a stage 2 data abort with syndrome `esr` at `far`; `faultIpa` already carries
- * the low 12 bits of FAR (spec C.4 step 4d). `report` is called once with the resolution (the caller emits the
- * stage2-fault event from it) before any exit event.
+ * the low 12 bits of FAR (spec C.4 step 4d). `fault.report` is called once with the resolution (the caller emits
+ * the stage2-fault event from it) before any exit event.
  */
 export function ioMemAbort(
-  vm: ExitVm, vcpu: GuestCpu, esr: bigint, far: bigint, faultIpa: number, report: (r: FaultResolution) => void,
+  vm: ExitVm, vcpu: GuestCpu, esr: bigint, far: bigint, faultIpa: number, fault: { report(r: FaultResolution): void },
 ): AbortOutcome {
   const iss = decodeAbortIss(esr);
   const addr = BigInt(faultIpa);
@@ -30,17 +30,17 @@ export function ioMemAbort(
   if (!iss.isv) {
     if (vm.flags.mmioGuard) {
       // D.5: an enrolled guest gets an abort instead of NISV / -ENOSYS
-      report('inject');
+      fault.report('inject');
       injectDabt(vcpu, far, esr);
       return { kind: 'resume', resolution: 'inject' };
     }
     if (vm.flags.nisvToUser) {
-      report('nisv');
+      fault.report('nisv');
       const exit = { reason: 'arm_nisv' as const, addr, esr_iss: nisvSanitizedIss(esr) };
       emitKvmExit(vm.events, exit, vcpu.index);
       return { kind: 'exit', resolution: 'nisv', exit };
     }
-    report('error');
+    fault.report('error');
     emitKernelLog(vm.events, NISV_MESSAGE, vcpu.index);
     return { kind: 'error', resolution: 'error', error: fail('ENOSYS', 'C.5#1', NISV_MESSAGE) };
   }
@@ -51,7 +51,7 @@ export function ioMemAbort(
   const rt = iss.srt;
 
   if (vm.flags.mmioGuard && mmioGuardCheck(vm, faultIpa, len, vcpu.index) !== undefined) {
-    report('inject');
+    fault.report('inject');
     injectDabt(vcpu, far, esr);
     return { kind: 'resume', resolution: 'inject' };
   }
@@ -62,14 +62,14 @@ export function ioMemAbort(
 
   const inKernel = vm.inKernelMmio?.(faultIpa, len, write, data);
   if (inKernel?.handled) {
-    report('in-kernel');
+    fault.report('in-kernel');
     const readData = inKernel.data ?? 0n;
     completeMmio(vcpu, pending, readData);
     // `if (!is_write) memcpy(run->mmio.data, data_buf, len)` before kvm_handle_mmio_return (5.x io_mem_abort)
     return write ? { kind: 'resume', resolution: 'in-kernel' } : { kind: 'resume', resolution: 'in-kernel', runMmioData: { len, data: readData } };
   }
 
-  report('mmio');
+  fault.report('mmio');
   const exit = { reason: 'mmio' as const, addr, len, write, data, pending };
   emitKvmExit(vm.events, exit, vcpu.index);
   return { kind: 'exit', resolution: 'mmio', exit };

@@ -94,6 +94,22 @@ function maxOwnerId(scheme: Flavour['invalidPte']): number {
 
 const TWO32 = 4294967296;
 
+// Descriptor bits as 32-bit halves (lo = bits 31:0, hi = bits 63:32) for the single-page map fast path.
+const PTE_VALID = 1;                 // KVM_PTE_VALID
+const PTE_TYPE = 2;                  // KVM_PTE_TYPE
+const LEAF_ATTR_LO = 0x7fc;          // KVM_PTE_LEAF_ATTR_LO = GENMASK(10, 2)
+const LEAF_ATTR_HI_HI = 0xfff8_0000; // KVM_PTE_LEAF_ATTR_HI = GENMASK(63, 51)
+const MEMATTR_LO = 0x3c;             // KVM_PTE_LEAF_ATTR_LO_S2_MEMATTR = GENMASK(5, 2)
+const PERMS_LO = 0xc0;               // S2AP_R | S2AP_W (bits 6, 7)
+const XN_HI = 1 << 22;               // KVM_PTE_LEAF_ATTR_HI_S2_XN, bit 54
+const SW_PROT_NONE_HI = 1 << 23;     // KVM_PTE_LEAF_SW_BIT_PROT_NONE, bit 55
+
+/** The descriptor as the bigint the general path uses (one BigInt when it fits a double, as PhysMem.read64 does). */
+function halvesToBigInt(lo: number, hi: number): bigint {
+  if (hi < 0x20_0000) return BigInt(hi * TWO32 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 interface MapData {
   phys: number;          // -1 = KVM_PHYS_INVALID (set_owner / annotate)
   attr: bigint;
@@ -130,6 +146,16 @@ export class Stage2PageTable implements Stage2Lookup {
   private readonly chunkCfn = new Float64Array(4).fill(-1);
   private readonly chunkData: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)];
   private chunkEpoch = -1;
+  /**
+   * `map` of one page whose tables exist takes `mapPageFast` (same writes and events as the walker). Property tests
+   * turn it off on a twin table to compare the two.
+   */
+  singlePageFastPath = true;
+  // the last leaf attributes seen by mapPageFast, split into halves (stage2ProtAttr memoises its bigints)
+  private attrKey = -1n;
+  private attrLo = 0;
+  private attrHi = 0;
+  private readonly normalMemAttrLo: number;
 
   constructor(readonly mem: PhysMem, private readonly pool: TablePool, cfg: Stage2Config,
               private readonly events: EventSink) {
@@ -146,6 +172,7 @@ export class Stage2PageTable implements Stage2Lookup {
     this.cmos = cfg.cmos ?? true;
     this.vtcr = kvmVtcr(cfg.ipaBits, cfg.pageSize);
     this.normalMemAttr = BigInt(s2MemAttr('normal', cfg.fwb)) << 2n;
+    this.normalMemAttrLo = s2MemAttr('normal', cfg.fwb) << 2;
     this.minBlock = minBlockLevel(cfg.pageSize);
     // the root is aligned to its size (VTTBR_EL2.BADDR alignment, B.2)
     const rootBytes = g.rootPages * cfg.pageSize;
@@ -300,36 +327,48 @@ export class Stage2PageTable implements Stage2Lookup {
     return 'ok';
   }
 
-  private mapWalk(ipa: number, size: number, d: MapData): PgtResult {
-    const visit: Stage2Visitor = (addr, end, level, ptep, flag: WalkFlag) => {
-      if (flag === WALK_TABLE_PRE) {
-        // stage2_map_walk_table_pre: a block covers this whole table: detach it, flush the VMID (many leaves below),
-        // free it, then install the block (stage2_map_walk_table_post -> stage2_map_walk_leaf)
-        if (!this.leafAllowed(addr, end, level, d)) return 'ok';
-        const old = this.mem.read64(ptep);
-        const a = alignDown(addr, this.granules[level]);
-        this.writePte(ptep, a, level, 0n);
-        this.tlbi('vmid', 0, 0);
-        this.freeSubtree(pteToPhys(old, this.pageSize), level + 1);
-        this.putRef(ptep);
-        return this.tryLeaf(addr, end, level, ptep, d);
-      }
-      // stage2_map_walk_leaf
-      const r = this.tryLeaf(addr, end, level, ptep, d);
-      if (r !== 'E2BIG') return r;
-      if (level === 3) return 'EINVAL';
-      const a = alignDown(addr, this.granules[level]);
-      const child = this.allocTable(level + 1, a);
-      if (child === undefined) return 'ENOMEM';
-      // an existing block is replaced by a table; the rest of the block is faulted back lazily (B.5)
+  /** The map walk's visitor (stage2_map_walker), bound once; its MapData is `mapData` while a map walk runs. */
+  private readonly mapVisitor: Stage2Visitor = (addr, end, level, ptep, flag) => this.mapVisit(addr, end, level, ptep, flag);
+  private mapData: MapData | null = null;
+
+  private mapVisit(addr: number, end: number, level: number, ptep: number, flag: WalkFlag): WalkResult {
+    const d = this.mapData!;
+    if (flag === WALK_TABLE_PRE) {
+      // stage2_map_walk_table_pre: a block covers this whole table: detach it, flush the VMID (many leaves below),
+      // free it, then install the block (stage2_map_walk_table_post -> stage2_map_walk_leaf)
+      if (!this.leafAllowed(addr, end, level, d)) return 'ok';
       const old = this.mem.read64(ptep);
-      if (old !== 0n) this.putPte(ptep, a, level, old);
-      this.writePte(ptep, a, level, initTablePte(child, this.pageSize));
-      this.getRef(ptep);
-      return 'ok';
-    };
-    const r = this.walk(ipa, size, WALK_LEAF | WALK_TABLE_PRE, visit);
-    return r === 'E2BIG' ? 'EINVAL' : r;
+      const a = alignDown(addr, this.granules[level]);
+      this.writePte(ptep, a, level, 0n);
+      this.tlbi('vmid', 0, 0);
+      this.freeSubtree(pteToPhys(old, this.pageSize), level + 1);
+      this.putRef(ptep);
+      return this.tryLeaf(addr, end, level, ptep, d);
+    }
+    // stage2_map_walk_leaf
+    const r = this.tryLeaf(addr, end, level, ptep, d);
+    if (r !== 'E2BIG') return r;
+    if (level === 3) return 'EINVAL';
+    const a = alignDown(addr, this.granules[level]);
+    const child = this.allocTable(level + 1, a);
+    if (child === undefined) return 'ENOMEM';
+    // an existing block is replaced by a table; the rest of the block is faulted back lazily (B.5)
+    const old = this.mem.read64(ptep);
+    if (old !== 0n) this.putPte(ptep, a, level, old);
+    this.writePte(ptep, a, level, initTablePte(child, this.pageSize));
+    this.getRef(ptep);
+    return 'ok';
+  }
+
+  private mapWalk(ipa: number, size: number, d: MapData): PgtResult {
+    const outer = this.mapData;   // a TLBI listener could map again: keep the outer walk's data
+    this.mapData = d;
+    try {
+      const r = this.walk(ipa, size, WALK_LEAF | WALK_TABLE_PRE, this.mapVisitor);
+      return r === 'E2BIG' ? 'EINVAL' : r;
+    } finally {
+      this.mapData = outer;
+    }
   }
 
   /**
@@ -339,13 +378,82 @@ export class Stage2PageTable implements Stage2Lookup {
    * treats that as success, other callers see it. 'EINVAL' for a bad prot (B.4), 'ENOMEM' when the pool is empty,
    * 'ERANGE' beyond the IPA size.
    */
-  map(ipa: number, size: number, pa: number, prot: ProtValue, opts: MapOptions = {}): PgtResult {
+  map(ipa: number, size: number, pa: number, prot: ProtValue, opts?: MapOptions): PgtResult {
     const attr = stage2ProtAttr(prot, this.fwb, this.flavour);
     if (attr === 'EINVAL') return 'EINVAL';
-    return this.mapWalk(ipa, size, {
-      phys: alignDown(pa, this.pageSize), attr, annotation: 0n,
-      forcePte: opts.forcePte ?? false, noDcacheCmo: opts.noDcacheCmo ?? false,
-    });
+    const phys = alignDown(pa, this.pageSize);
+    const noDcacheCmo = opts?.noDcacheCmo ?? false;
+    if (size === this.pageSize && this.singlePageFastPath && !this.destroyed) {
+      const r = this.mapPageFast(ipa, phys, attr, noDcacheCmo);
+      if (r !== undefined) return r;
+    }
+    return this.mapWalk(ipa, size, { phys, attr, annotation: 0n, forcePte: opts?.forcePte ?? false, noDcacheCmo });
+  }
+
+  /**
+   * The fault-in case of `map`: one page-aligned page whose tables all exist. The general walker visits each table
+   * entry on the way down with TABLE_PRE (a block never fits a one-page range, so nothing happens) and then runs
+   * tryLeaf on the level-3 entry; this does the same on 32-bit descriptor halves, with the same descriptor writes,
+   * refcount changes and events in the same order (pte old->0, tlbi ipa, cmo…, pte 0->new; spec B.5–B.7).
+   * undefined (nothing read-modified, nothing emitted) when an entry on the way is not a table, or the page is
+   * unaligned / beyond the IPA size: the general walker handles those (allocating tables, splitting blocks, ERANGE).
+   * forcePte makes no difference at page granularity.
+   */
+  private mapPageFast(ipa: number, phys: number, attr: bigint, noDcacheCmo: boolean): PgtResult | undefined {
+    const pageSize = this.pageSize;
+    if (!(ipa >= 0 && ipa + pageSize <= this.ipaLimit && ipa % pageSize === 0 && phys >= 0)) return undefined;
+    const mem = this.mem;
+    const gr = this.granules;
+    const entries = this.geometry.entriesPerTable;
+    let level = this.startLevel;
+    let ptep = this.rootPa + Math.floor(ipa / gr[level]) * 8;
+    while (level < 3) {
+      const lo = mem.read32(ptep);
+      if ((lo & 3) !== 3) return undefined;   // invalid entry or block: tables to allocate or a block to split
+      const hi = mem.read32(ptep + 4);
+      level++;
+      ptep = (hi & 0xffff) * TWO32 + ((lo & this.pageLoMask) >>> 0) + (Math.floor(ipa / gr[level]) % entries) * 8;
+    }
+    // kvm_init_valid_leaf_pte on halves: OA[47:PAGE_SHIFT] | attrs (LO [10:2], HI [63:51]) | TYPE | VALID unless PROT_NONE
+    if (attr !== this.attrKey) {
+      this.attrKey = attr;
+      this.attrLo = Number(attr & 0xffff_ffffn);
+      this.attrHi = Number((attr >> 32n) & 0xffff_ffffn);
+    }
+    const physHi = Math.floor(phys / TWO32);
+    const nLo = (((phys - physHi * TWO32) & this.pageLoMask) | (this.attrLo & LEAF_ATTR_LO) | PTE_TYPE |
+      ((this.attrHi & SW_PROT_NONE_HI) === 0 ? PTE_VALID : 0)) >>> 0;
+    const nHi = ((physHi & 0xffff) | (this.attrHi & LEAF_ATTR_HI_HI)) >>> 0;
+    let oLo = mem.read32(ptep);
+    let oHi = mem.read32(ptep + 4);
+    const info = this.tables.get(this.pageOf(ptep));
+    if (oLo !== 0 || oHi !== 0) {
+      // stage2_pte_needs_update: a valid leaf that differs only in S2AP/XN is left alone
+      if ((oLo & nLo & PTE_VALID) !== 0 && ((oLo ^ nLo) & ~PERMS_LO) === 0 && ((oHi ^ nHi) & ~XN_HI) === 0) return 'EAGAIN';
+      // stage2_put_pte: a valid page is cleared and its TLB entry invalidated by IPA; the reference is dropped
+      if ((oLo & PTE_VALID) !== 0) {
+        mem.write32(ptep, 0);
+        mem.write32(ptep + 4, 0);
+        this.events.emit('pte', { table: this.name, ipa: BigInt(ipa), level: 3, old: halvesToBigInt(oLo, oHi), new: 0n });
+        oLo = 0;
+        oHi = 0;
+        this.tlbi('ipa', ipa, 3);
+      }
+      if (info !== undefined) info.refcount--;
+    }
+    if (this.cmos && (nLo & PTE_VALID) !== 0) {
+      if (!noDcacheCmo && !this.fwb && (nLo & MEMATTR_LO) === this.normalMemAttrLo) this.cmo('dcache_clean_inval_poc', ipa, pageSize);
+      if ((nHi & XN_HI) === 0) this.cmo('icache_inval_pou', ipa, pageSize);
+    }
+    if (oLo !== nLo || oHi !== nHi) {
+      mem.write32(ptep, nLo);
+      mem.write32(ptep + 4, nHi);
+      this.events.emit('pte', {
+        table: this.name, ipa: BigInt(ipa), level: 3, old: halvesToBigInt(oLo, oHi), new: halvesToBigInt(nLo, nHi),
+      });
+    }
+    if (info !== undefined) info.refcount++;   // the new leaf is never zero (TYPE is set)
+    return 'ok';
   }
 
   /**

@@ -16,7 +16,16 @@ import type { PhysMem } from '../../memory/physmem';
 
 // Module-level copies of imported bindings: under tsx (CommonJS interop) every use of an imported name is a getter
 // call, and these run several times per stage 2 fault-in (the bundled build is unaffected).
-const { levelShift, pteIsTable, pteToPhys } = stage2;
+const { levelShift } = stage2;
+
+const TWO32 = 4294967296;
+
+/** kvm_granule_size, from a small table for the three granules (called for every entry visited) */
+const GRANULES: Record<number, number[]> = {};
+function granuleOf(level: number, pageSize: number): number {
+  const t = GRANULES[pageSize] ??= [0, 1, 2, 3].map((l) => 2 ** levelShift(l, pageSize));
+  return t[level];
+}
 
 export const WALK_LEAF = 1;
 export const WALK_TABLE_PRE = 2;
@@ -64,7 +73,7 @@ export function walkStage2(t: WalkTarget, addr: number, size: number, flags: num
   const data: WalkData = { addr: alignDown(addr, g.pageSize), end: alignUp(addr + size, g.pageSize), flags, visit };
   if (data.addr > limit || data.end > limit) return 'ERANGE';
   // the concatenated root is one table of rootPages * entries entries (pages are contiguous)
-  const gran = 2 ** levelShift(g.startLevel, g.pageSize);
+  const gran = granuleOf(g.startLevel, g.pageSize);
   const n = g.rootPages * g.entriesPerTable;
   for (let idx = Math.floor(data.addr / gran); idx < n; idx++) {
     if (data.addr >= data.end) break;
@@ -76,7 +85,7 @@ export function walkStage2(t: WalkTarget, addr: number, size: number, flags: num
 
 function walkTable(t: WalkTarget, data: WalkData, tablePa: number, level: number): WalkResult {
   const g = t.geometry;
-  const gran = 2 ** levelShift(level, g.pageSize);
+  const gran = granuleOf(level, g.pageSize);
   for (let idx = Math.floor(data.addr / gran) % g.entriesPerTable; idx < g.entriesPerTable; idx++) {
     if (data.addr >= data.end) break;
     const r = visitEntry(t, data, tablePa + idx * 8, level);
@@ -87,31 +96,37 @@ function walkTable(t: WalkTarget, data: WalkData, tablePa: number, level: number
 
 function visitEntry(t: WalkTarget, data: WalkData, ptep: number, level: number): WalkResult {
   const g = t.geometry;
+  const mem = t.mem;
   const addr = data.addr;
-  let pte = t.mem.read64(ptep);
-  let table = pteIsTable(pte, level);
+  // kvm_pte_table on the low half: valid, TYPE=1, not the last level
+  let table = level < 3 && (mem.read32(ptep) & 3) === 3;
   let r: WalkResult = 'ok';
   if (table && (data.flags & WALK_TABLE_PRE)) {
     r = data.visit(addr, data.end, level, ptep, WALK_TABLE_PRE);
     if (r !== 'ok') return r;
-    pte = t.mem.read64(ptep);
-    table = pteIsTable(pte, level);
+    table = (mem.read32(ptep) & 3) === 3;
     if (!table) return advance(data, level, g.pageSize);
   } else if (!table && (data.flags & WALK_LEAF)) {
     r = data.visit(addr, data.end, level, ptep, WALK_LEAF);
     if (r !== 'ok') return r;
-    pte = t.mem.read64(ptep);
-    table = pteIsTable(pte, level);
+    table = level < 3 && (mem.read32(ptep) & 3) === 3;
   }
   if (!table) return advance(data, level, g.pageSize);
-  r = walkTable(t, data, pteToPhys(pte, g.pageSize), level + 1);
+  r = walkTable(t, data, tableAddress(mem, ptep, g.pageSize), level + 1);
   if (r !== 'ok') return r;
   if (data.flags & WALK_TABLE_POST) r = data.visit(addr, data.end, level, ptep, WALK_TABLE_POST);
   return r;
 }
 
+/** kvm_pte_follow: the next table's PA, OA[47:PAGE_SHIFT] from the two halves (no BigInt) */
+function tableAddress(mem: PhysMem, ptep: number, pageSize: number): number {
+  const lo = mem.read32(ptep);
+  const hi = mem.read32(ptep + 4);
+  return (hi & 0xffff) * TWO32 + ((lo & ~(pageSize - 1)) >>> 0);
+}
+
 function advance(data: WalkData, level: number, pageSize: number): 'ok' {
-  const gran = 2 ** levelShift(level, pageSize);
+  const gran = granuleOf(level, pageSize);
   data.addr = alignDown(data.addr, gran) + gran;
   return 'ok';
 }
