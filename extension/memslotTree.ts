@@ -32,23 +32,20 @@ export function lockText(s: MemslotView): string {
 export class MemslotTree implements vscode.TreeDataProvider<MemslotNode> {
   private readonly changed = new vscode.EventEmitter<MemslotNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private body: MemslotsBody | undefined;
   private loading: Promise<MemslotsBody | undefined> | undefined;
 
   constructor(private readonly session: KvmSession) {}
 
   refresh(): void {
-    this.body = undefined;
     this.loading = undefined;
     this.changed.fire(undefined);
   }
 
   /** the memslots shown (loaded on demand); used by the IPA map and the tests */
-  async memslots(): Promise<MemslotsBody | undefined> {
-    if (this.body) return this.body;
+  memslots(): Promise<MemslotsBody | undefined> {
+    // one request per stop, shared; a refresh starts a new one (a reply to the old one never lands in the cache)
     this.loading ??= this.session.request<MemslotsBody>('kvm/memslots');
-    this.body = await this.loading;
-    return this.body;
+    return this.loading;
   }
 
   async getChildren(node?: MemslotNode): Promise<MemslotNode[]> {

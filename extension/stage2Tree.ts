@@ -37,11 +37,13 @@ export class Stage2Tree implements vscode.TreeDataProvider<Stage2Node> {
   private readonly pages = new Map<string, { level: number; total: number; entries: Stage2Entry[] }>();
   private readonly parents = new Map<string, Stage2Node | undefined>();
   private readonly byId = new Map<string, Stage2Node>();
-  private tables: string[] | undefined;
+  private tables: Promise<string[]> | undefined;
+  private generation = 0;
 
   constructor(private readonly session: KvmSession) {}
 
   refresh(): void {
+    this.generation++;
     this.pages.clear();
     this.parents.clear();
     this.byId.clear();
@@ -67,10 +69,12 @@ export class Stage2Tree implements vscode.TreeDataProvider<Stage2Node> {
     const key = `${table}:${path.join('.')}`;
     let p = this.pages.get(key);
     if (!p) {
+      const generation = this.generation;
       const body = await this.fetch(table, path, 0);
       if (!body) return undefined;
       p = { level: body.level, total: body.total, entries: body.entries };
-      this.pages.set(key, p);
+      // a reply from before the last refresh is shown to its caller but not cached
+      if (generation === this.generation) this.pages.set(key, p);
     }
     return p;
   }
@@ -88,12 +92,10 @@ export class Stage2Tree implements vscode.TreeDataProvider<Stage2Node> {
   async getChildren(node?: Stage2Node): Promise<Stage2Node[]> {
     if (!node) {
       if (!this.session.stopped) return [];
-      if (!this.tables) {
-        this.tables = ['vm'];
-        // protected mode: the host's stage 2 exists too (the request fails otherwise)
-        if (await this.fetch('host', [], 0)) this.tables.push('host');
-      }
-      return this.tables.map((t) => this.remember({ kind: 'table', table: t, path: [], label: t === 'vm' ? 'VM stage 2' : 'host stage 2 (pKVM)' }, undefined));
+      // protected mode: the host's stage 2 exists too (the request fails otherwise); one probe per stop, shared by
+      // concurrent callers (the view and the commands)
+      this.tables ??= this.fetch('host', [], 0).then((host) => (host ? ['vm', 'host'] : ['vm']));
+      return (await this.tables).map((t) => this.remember({ kind: 'table', table: t, path: [], label: t === 'vm' ? 'VM stage 2' : 'host stage 2 (pKVM)' }, undefined));
     }
     if (node.kind === 'table' || (node.kind === 'entry' && node.entry.kind === 'table')) {
       const path = node.kind === 'table' ? [] : [...node.path, node.entry.index];

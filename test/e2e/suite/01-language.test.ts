@@ -83,6 +83,17 @@ suite('language', () => {
     }
   });
 
+  test('the walkthrough: write a scenario, run it, debug a stage 2 fault', async function () {
+    if (!hasWorkbenchControl) this.skip();
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'kvm-arm64-lab.kvm-arm64-lab#kvm-arm64-lab.gettingStarted', false);
+    const shown = await waitFor('the walkthrough page', async () => {
+      const t = await text('.part.editor');
+      return t.includes('Get started with KVM arm64 Lab') ? t : undefined;
+    }, 15_000, 250);
+    for (const step of ['Write a scenario', 'Run it', 'Debug a stage 2 fault']) assert.ok(shown.includes(step), `step "${step}" shown`);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('the language client restarts a crashed server', async () => {
     const lab = await api();
     const client = (await lab.languageClient.ready) as unknown as { _serverProcess?: { pid?: number; kill(sig: string): void }; isRunning(): boolean };

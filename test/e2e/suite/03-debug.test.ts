@@ -224,6 +224,14 @@ suite('debugging a stage 2 fault', () => {
     assert.equal(editor?.document.uri.fsPath, uri.fsPath);
     assert.equal(editor?.selection.active.line, e.line - 1);
     assert.equal(lineOf(uri, /^\s*run 0 => exit mmio/), e.line, 'guest events carry the line of their `run`');
+    // filtered by kind (the view's filter action sets this): only faults, read through `kvm/events {kinds}`
+    lab.events.kinds = ['stage2-fault'];
+    lab.events.refresh();
+    const only = await lab.events.getChildren();
+    lab.events.kinds = undefined;
+    lab.events.refresh();
+    assert.deepEqual([...new Set(only.map((x) => x.event))], ['stage2-fault']);
+    assert.equal(only.length, faults.length);
   });
 
   test('IPA map: memslot 1 half mapped (one 2M block of 4M), drawn in a locked-down webview', async () => {
@@ -292,6 +300,15 @@ suite('debugging a stage 2 fault', () => {
     const end = await waitFor('the session to end', () => (lab.session.state.kind === 'exited' || lab.session.state.kind === 'idle') && lab.session.state, 30_000);
     assert.deepEqual(end, { kind: 'exited', exitCode: 0 }, 'every expectation held');
     assert.match(lab.statusBar.item.text, /passed/);
+    if (hasWorkbenchControl) {
+      // no session: the KVM views show their welcome content with the Debug button
+      await vscode.commands.executeCommand('workbench.view.extension.kvm-arm64-lab');
+      const t = await waitFor('the welcome content', async () => {
+        const x = await text('.part.sidebar');
+        return x.includes('No KVM scenario is being debugged') ? x : undefined;
+      }, 15_000, 250);
+      assert.ok(t.includes('Debug a Scenario'));
+    }
   });
 
   test('"Open JSON Trace of the Last Run" opens the trace the run wrote', async () => {
