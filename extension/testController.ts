@@ -86,7 +86,11 @@ export class ScenarioTests implements vscode.Disposable {
     return files.sort((a, b) => a.fsPath.localeCompare(b.fsPath)).map((u) => this.add(u));
   }
 
+  /** how many runs have started (the e2e suite waits on it) */
+  runsStarted = 0;
+
   private async run(request: vscode.TestRunRequest, token: vscode.CancellationToken, noDebug: boolean): Promise<void> {
+    this.runsStarted++;
     const run = this.controller.createTestRun(request);
     const items: vscode.TestItem[] = [];
     if (request.include) items.push(...request.include);

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, test } from 'mocha';
-import { sleep } from './workbench';
+import { sleep, waitFor } from './workbench';
 import { api, repoRoot, workspaceDir, exampleUri } from './kvmLab';
 import type { ScenarioOutcome } from '../../../extension/testController';
 
@@ -27,9 +27,14 @@ suite('Test Explorer', () => {
     const finished = new Promise<Map<string, ScenarioOutcome>>((resolve) => { const d = lab.tests.onDidFinishRun((o) => { d.dispose(); resolve(o); }); });
     // the Testing view, as a user would; its tree has to learn the items (sent to the workbench asynchronously)
     await vscode.commands.executeCommand('workbench.view.testing.focus');
-    await sleep(1500);
     const t0 = Date.now();
-    await vscode.commands.executeCommand('testing.runAll');
+    const runsBefore = lab.tests.runsStarted;
+    // "Run All Tests" does nothing until the workbench knows the items: retry until a run starts
+    await waitFor('"Run All Tests" to start a run', async () => {
+      await sleep(1000);
+      if (lab.tests.runsStarted === runsBefore) await vscode.commands.executeCommand('testing.runAll');
+      return lab.tests.runsStarted > runsBefore;
+    }, 30_000, 500);
     const outcomes = await finished;
     console.log(`[e2e]     ${outcomes.size} scenarios ran in ${Date.now() - t0} ms`);
     const wrong: string[] = [];
