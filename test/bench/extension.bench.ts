@@ -3,7 +3,7 @@
 // - load (module evaluation) and activate() of the bundle against a stub `vscode` module: the cost of our own
 //   code and of vscode-languageclient, without an editor. The real activation time in VS Code is printed by the
 //   e2e suite (test/e2e, "activation took … ms").
-// Run: node --import tsx test/bench/extension.bench.ts   (after `node esbuild.mjs`)
+// Run: node --import tsx test/bench/extension.bench.ts   (or `npm run bench extension`; builds dist/ if missing)
 import { build } from 'esbuild';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,8 +42,9 @@ const root = join(__dirname, '..', '..');
 
 async function main(): Promise<void> {
 const dev = join(root, 'dist', 'extension.js');
+if (!existsSync(dev)) spawnSync(process.execPath, [join(root, 'esbuild.mjs')], { stdio: 'inherit', cwd: root });
 if (!existsSync(dev)) {
-  console.error('dist/extension.js missing: run `node esbuild.mjs` first');
+  console.error('dist/extension.js missing and `node esbuild.mjs` did not make it');
   process.exit(1);
 }
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KB`;
