@@ -75,13 +75,14 @@ const V_STRING = 3;  // strings[nums[j]] (interned: event field strings repeat)
 const V_TRUE = 4;
 const V_FALSE = 5;
 const V_NULL = 6;
+const V_U64 = 7;     // BigInt: nums[j] the low 32 bits, his[j] the high 32 bits (descriptors with upper attributes)
 
 /** Field names of one event shape, in emission order. */
 interface Shape {
   readonly keys: readonly string[];
 }
 
-function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number): T {
+function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   let n = a.length * 2;
   while (n < need) n *= 2;
@@ -108,6 +109,8 @@ export class EventLog implements EventSink {
   private readonly counts = new Float64Array(256);
   line = 0;
   private readonly listeners: ((e: TraceEvent) => void)[] = [];
+  /** per listener: undefined (always listening) or a predicate telling whether it wants events now */
+  private readonly listenerActive: ((() => boolean) | undefined)[] = [];
 
   // ---- per event ----
   /** kind names by index: EVENT_KINDS first, then any other kind an emitter used */
@@ -126,6 +129,8 @@ export class EventLog implements EventSink {
   private nv = 0;
   private tags = new Uint8Array(1024);
   private nums = new Float64Array(1024);
+  /** high halves of V_U64 values */
+  private his = new Uint32Array(1024);
   private refs: FieldValue[] = [];
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
@@ -158,12 +163,124 @@ export class EventLog implements EventSink {
     this.refStart[i + 1] = this.refs.length;
     this.n = i + 1;
     this.counts[k]++;
-    if (this.listeners.length !== 0) {
-      const e: TraceEvent = vcpu === undefined
+    if (this.listeners.length !== 0) this.notify(i, kind, fields, vcpu);
+  }
+
+  private notify(i: number, kind: EventKind, fields: Fields, vcpu: number | undefined): void {
+    let e: TraceEvent | undefined;
+    for (let x = 0; x < this.listeners.length; x++) {
+      const active = this.listenerActive[x];
+      if (active !== undefined && !active()) continue;
+      e ??= vcpu === undefined
         ? { seq: i + 1, event: kind, line: this.line, fields }
         : { seq: i + 1, event: kind, line: this.line, vcpu, fields };
-      for (const l of this.listeners) l(e);
+      this.listeners[x](e);
     }
+  }
+
+  // ---- records: the hot emitters' path (stage 2 map, fault report) ----
+  //
+  // A record is emit(kind, fields) without the fields object: `beginRecord` with a shape registered by
+  // `recordShape` (the field names in order), one add* call per field in that order, `endRecord`. It stores exactly
+  // what emit stores for the same fields (the trace and the rebuilt TraceEvents are identical), so an emitter may
+  // use either. Records are only for when nobody listens (`recording`: no listener, or every listener's `active`
+  // predicate says no): listeners get TraceEvent objects from emit.
+
+  /** true when emitters may write records (no listener needs the fields object) */
+  get recording(): boolean {
+    for (let x = 0; x < this.listeners.length; x++) {
+      const active = this.listenerActive[x];
+      if (active === undefined || active()) return false;
+    }
+    return true;
+  }
+
+  /** The shape id for `keys` of `kind` (registered once per emitter, then passed to beginRecord). */
+  recordShape(kind: EventKind, keys: readonly string[]): number {
+    this.kindIndex.get(kind) ?? this.addKind(kind);
+    const sig = keys.join('\u0000');
+    let id = this.shapeIds.get(sig);
+    if (id === undefined) {
+      id = this.shapes.length;
+      this.shapes.push({ keys: [...keys] });
+      this.shapeIds.set(sig, id);
+    }
+    return id;
+  }
+
+  /** The interned id of a string field value, for addStringId. */
+  stringId(v: string): number {
+    let id = this.stringIds.get(v);
+    if (id === undefined) { id = this.strings.length; this.strings.push(v); this.stringIds.set(v, id); }
+    return id;
+  }
+
+  beginRecord(kind: EventKind, shape: number, vcpu?: number): void {
+    const i = this.n;
+    const k = this.kindIndex.get(kind) ?? this.addKind(kind);
+    if (i === this.kinds.length) {
+      this.kinds = grow(this.kinds, i + 1);
+      this.lines = grow(this.lines, this.kinds.length);
+      this.vcpus = grow(this.vcpus, this.kinds.length);
+      this.shapeOf = grow(this.shapeOf, this.kinds.length);
+      this.valStart = grow(this.valStart, this.kinds.length + 1);
+      this.refStart = grow(this.refStart, this.kinds.length + 1);
+    }
+    this.kinds[i] = k;
+    this.lines[i] = this.line;
+    this.vcpus[i] = vcpu === undefined ? NaN : vcpu;
+    this.shapeOf[i] = shape;
+  }
+
+  endRecord(): void {
+    const i = this.n;
+    this.valStart[i + 1] = this.nv;
+    this.refStart[i + 1] = this.refs.length;
+    this.n = i + 1;
+    this.counts[this.kinds[i]]++;
+  }
+
+  /** a number field */
+  addNumber(v: number): void {
+    const j = this.slot();
+    this.tags[j] = V_NUMBER; this.nums[j] = v;
+  }
+
+  /** a bigint field given as a number in [0, 2^53) (an address): stored as emit stores BigInt(v) */
+  addAddress(v: number): void {
+    const j = this.slot();
+    this.tags[j] = V_BIGINT; this.nums[j] = v;
+  }
+
+  /** a bigint field given as its unsigned 32-bit halves (a descriptor): the value (hi << 32) | lo */
+  addU64(lo: number, hi: number): void {
+    const j = this.slot();
+    if (hi < 0x20_0000) {
+      this.tags[j] = V_BIGINT; this.nums[j] = hi * 4294967296 + lo;
+    } else {
+      this.tags[j] = V_U64; this.nums[j] = lo; this.his[j] = hi;
+    }
+  }
+
+  /** a string field, by its stringId */
+  addStringId(id: number): void {
+    const j = this.slot();
+    this.tags[j] = V_STRING; this.nums[j] = id;
+  }
+
+  /** any field value, stored as emit stores it */
+  addValue(v: FieldValue): void { this.storeValue(v); }
+
+  /** the next value slot (grown on demand) */
+  private slot(): number {
+    const j = this.nv;
+    if (j === this.tags.length) {
+      this.tags = grow(this.tags, j + 1);
+      this.nums = grow(this.nums, j + 1);
+      this.his = grow(this.his, j + 1);
+    }
+    this.nv = j + 1;
+    return j;
   }
 
   private addKind(kind: EventKind): number {
@@ -209,6 +326,7 @@ export class EventLog implements EventSink {
     if (j === this.tags.length) {
       this.tags = grow(this.tags, j + 1);
       this.nums = grow(this.nums, j + 1);
+      this.his = grow(this.his, j + 1);
     }
     if (typeof v === 'number') {
       this.tags[j] = V_NUMBER; this.nums[j] = v;
@@ -252,6 +370,7 @@ export class EventLog implements EventSink {
       case V_TRUE: return true;
       case V_FALSE: return false;
       case V_NULL: return null;
+      case V_U64: return (BigInt(this.his[j]) << 32n) | BigInt(this.nums[j]);
       default: return this.refs[this.nums[j]];
     }
   }
@@ -260,11 +379,20 @@ export class EventLog implements EventSink {
     return i < this.built.length ? this.built[i] : this.build(i);
   }
 
-  onEvent(listener: (e: TraceEvent) => void): () => void {
+  /**
+   * Call `listener` with every event as it is emitted. With `active`, only while `active()` is true (events emitted
+   * while it is false are not delivered): a listener that is usually idle (stop conditions) then lets hot emitters
+   * write records instead of field objects.
+   */
+  onEvent(listener: (e: TraceEvent) => void, active?: () => boolean): () => void {
     this.listeners.push(listener);
+    this.listenerActive.push(active);
     return () => {
       const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i >= 0) {
+        this.listeners.splice(i, 1);
+        this.listenerActive.splice(i, 1);
+      }
     };
   }
 

@@ -12,7 +12,7 @@
 import * as esrCodec from '../arch/esr';
 import * as stage2 from '../arch/stage2';
 import type { AbortIss } from '../arch/esr';
-import type { Fields } from '../events';
+import { EventLog, type Fields } from '../events';
 import { fail } from './errno';
 import type { ErrnoName } from './errno';
 import { cHex, emitKernelLog, ratelimitAllows } from './exit-context';
@@ -71,6 +71,10 @@ export class StageTwoFaultReport {
   private execFault = false;
   /** true while a fault holds this object (a nested abort gets its own) */
   busy = false;
+  // the log the record shape below was registered with
+  private shapeLog: EventLog | null = null;
+  private shape = -1;
+  private guestId = -1;
 
   begin(vm: ExitVm, vcpu: GuestCpu, exit: AbortExit, iss: AbortIss, faultIpa: number, writeFault: boolean, execFault: boolean): void {
     this.vm = vm; this.vcpu = vcpu;
@@ -83,6 +87,32 @@ export class StageTwoFaultReport {
     if (this.reported) return;
     this.reported = true;
     const iss = this.iss;
+    const events = this.vm.events;
+    if (events instanceof EventLog && events.recording) {
+      // the same record as the emit below, without the fields object
+      if (events !== this.shapeLog) {
+        this.shapeLog = events;
+        this.shape = events.recordShape('stage2-fault', STAGE2_FAULT_KEYS);
+        this.guestId = events.stringId('guest');
+      }
+      events.beginRecord('stage2-fault', this.shape, this.vcpu.index);
+      events.addStringId(this.guestId);
+      events.addAddress(this.faultIpa);
+      events.addValue(this.far);
+      events.addValue(this.esr);
+      events.addValue(this.far);
+      events.addValue(this.hpfar);
+      events.addAddress(iss.fsc);
+      events.addValue(iss.kind);
+      events.addValue(iss.level);
+      events.addValue(this.writeFault);
+      events.addValue(this.execFault);
+      events.addValue(iss.s1ptw);
+      events.addValue(iss.isv);
+      events.addValue(resolution);
+      events.endRecord();
+      return;
+    }
     const f: Fields = {
       stage: 'guest', ipa: BigInt(this.faultIpa), va: this.far, esr: this.esr, far: this.far, hpfar: this.hpfar,
       fsc: BigInt(iss.fsc), kind: iss.kind, level: iss.level, write: this.writeFault, exec: this.execFault,
@@ -91,6 +121,11 @@ export class StageTwoFaultReport {
     this.vm.events.emit('stage2-fault', f, this.vcpu.index);
   }
 }
+
+/** the stage2-fault fields, in the order `report` emits them (LANGUAGE.md "Trace events") */
+const STAGE2_FAULT_KEYS = [
+  'stage', 'ipa', 'va', 'esr', 'far', 'hpfar', 'fsc', 'kind', 'level', 'write', 'exec', 's1ptw', 'isv', 'resolution',
+] as const;
 
 const sharedReport = new StageTwoFaultReport();
 

@@ -11,7 +11,7 @@
 // maintenance operation is `cmo` {op, ipa, size} where `ipa` is the guest address of the leaf and `size` its size,
 // both bigint (address-sized values). A break-before-make is pte(old->0), tlbi, pte(0->new) (B.6, 5.x shape).
 
-import type { EventSink } from '../../events';
+import { EventLog, type EventSink } from '../../events';
 import type { Flavour } from '../flavours';
 import type { PhysMem } from '../../memory/physmem';
 import type { TablePool, TablePoolState } from '../../memory/table-pool';
@@ -93,6 +93,7 @@ function maxOwnerId(scheme: Flavour['invalidPte']): number {
 }
 
 const TWO32 = 4294967296;
+const MAX_EXACT = 2 ** 53 - 1;
 
 // Descriptor bits as 32-bit halves (lo = bits 31:0, hi = bits 63:32) for the single-page map fast path.
 const PTE_VALID = 1;                 // KVM_PTE_VALID
@@ -156,6 +157,15 @@ export class Stage2PageTable implements Stage2Lookup {
   private attrLo = 0;
   private attrHi = 0;
   private readonly normalMemAttrLo: number;
+  /** the sink as an EventLog, for records (pte / cmo / tlbi without field objects); null for other sinks */
+  private readonly log: EventLog | null;
+  private readonly pteShape: number = -1;
+  private readonly cmoShape: number = -1;
+  private readonly tlbiIpaShape: number = -1;
+  private readonly nameId: number = -1;
+  private readonly dcacheId: number = -1;
+  private readonly icacheId: number = -1;
+  private readonly ipaScopeId: number = -1;
 
   constructor(readonly mem: PhysMem, private readonly pool: TablePool, cfg: Stage2Config,
               private readonly events: EventSink) {
@@ -173,6 +183,17 @@ export class Stage2PageTable implements Stage2Lookup {
     this.vtcr = kvmVtcr(cfg.ipaBits, cfg.pageSize);
     this.normalMemAttr = BigInt(s2MemAttr('normal', cfg.fwb)) << 2n;
     this.normalMemAttrLo = s2MemAttr('normal', cfg.fwb) << 2;
+    this.log = events instanceof EventLog ? events : null;
+    if (this.log !== null) {
+      // the same field names, in the same order, as the emit calls below
+      this.pteShape = this.log.recordShape('pte', ['table', 'ipa', 'level', 'old', 'new']);
+      this.cmoShape = this.log.recordShape('cmo', ['op', 'ipa', 'size']);
+      this.tlbiIpaShape = this.log.recordShape('tlbi', ['scope', 'ipa', 'level']);
+      this.nameId = this.log.stringId(cfg.name);
+      this.dcacheId = this.log.stringId('dcache_clean_inval_poc');
+      this.icacheId = this.log.stringId('icache_inval_pou');
+      this.ipaScopeId = this.log.stringId('ipa');
+    }
     this.minBlock = minBlockLevel(cfg.pageSize);
     // the root is aligned to its size (VTTBR_EL2.BADDR alignment, B.2)
     const rootBytes = g.rootPages * cfg.pageSize;
@@ -230,13 +251,40 @@ export class Stage2PageTable implements Stage2Lookup {
   }
 
   private tlbi(scope: TlbiScope, ipa: number, level: number): void {
-    if (scope === 'vmid') this.events.emit('tlbi', { scope });
-    else this.events.emit('tlbi', { scope, ipa: BigInt(ipa), level });
+    const log = this.log;
+    if (scope === 'vmid') {
+      this.events.emit('tlbi', { scope });
+    } else if (log !== null && log.recording) {
+      log.beginRecord('tlbi', this.tlbiIpaShape);
+      log.addStringId(this.ipaScopeId); log.addAddress(ipa); log.addNumber(level);
+      log.endRecord();
+    } else {
+      this.events.emit('tlbi', { scope, ipa: BigInt(ipa), level });
+    }
     for (const l of this.tlbiListeners) l(scope, ipa, level);
   }
 
   private cmo(op: 'dcache_clean_inval_poc' | 'icache_inval_pou', ipa: number, size: number): void {
+    const log = this.log;
+    if (log !== null && log.recording && size <= MAX_EXACT) {
+      log.beginRecord('cmo', this.cmoShape);
+      log.addStringId(op === 'dcache_clean_inval_poc' ? this.dcacheId : this.icacheId); log.addAddress(ipa); log.addAddress(size);
+      log.endRecord();
+      return;
+    }
     this.events.emit('cmo', { op, ipa: BigInt(ipa), size: BigInt(size) });
+  }
+
+  /** The pte event of a write given as descriptor halves (mapPageFast): a record, or emit with bigints. */
+  private emitPteHalves(ipa: number, level: number, oLo: number, oHi: number, nLo: number, nHi: number): void {
+    const log = this.log;
+    if (log !== null && log.recording) {
+      log.beginRecord('pte', this.pteShape);
+      log.addStringId(this.nameId); log.addAddress(ipa); log.addNumber(level); log.addU64(oLo, oHi); log.addU64(nLo, nHi);
+      log.endRecord();
+      return;
+    }
+    this.events.emit('pte', { table: this.name, ipa: BigInt(ipa), level, old: halvesToBigInt(oLo, oHi), new: halvesToBigInt(nLo, nHi) });
   }
 
   /** stage2_pte_cacheable (valid leaves only here: invalid leaves carry no memory to clean) */
@@ -434,7 +482,7 @@ export class Stage2PageTable implements Stage2Lookup {
       if ((oLo & PTE_VALID) !== 0) {
         mem.write32(ptep, 0);
         mem.write32(ptep + 4, 0);
-        this.events.emit('pte', { table: this.name, ipa: BigInt(ipa), level: 3, old: halvesToBigInt(oLo, oHi), new: 0n });
+        this.emitPteHalves(ipa, 3, oLo, oHi, 0, 0);
         oLo = 0;
         oHi = 0;
         this.tlbi('ipa', ipa, 3);
@@ -448,9 +496,7 @@ export class Stage2PageTable implements Stage2Lookup {
     if (oLo !== nLo || oHi !== nHi) {
       mem.write32(ptep, nLo);
       mem.write32(ptep + 4, nHi);
-      this.events.emit('pte', {
-        table: this.name, ipa: BigInt(ipa), level: 3, old: halvesToBigInt(oLo, oHi), new: halvesToBigInt(nLo, nHi),
-      });
+      this.emitPteHalves(ipa, 3, oLo, oHi, nLo, nHi);
     }
     if (info !== undefined) info.refcount++;   // the new leaf is never zero (TYPE is set)
     return 'ok';
