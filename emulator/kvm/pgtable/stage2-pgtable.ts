@@ -111,6 +111,16 @@ function halvesToBigInt(lo: number, hi: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+/** stage2_update_leaf_attrs' walk data and result */
+interface LeafAttrUpdate {
+  r: WalkResult;
+  old: bigint;
+  level: number;
+  found: boolean;
+  readonly set: bigint;
+  readonly clr: bigint;
+}
+
 interface MapData {
   phys: number;          // -1 = KVM_PHYS_INVALID (set_owner / annotate)
   attr: bigint;
@@ -536,53 +546,71 @@ export class Stage2PageTable implements Stage2Lookup {
    * A block only partly inside the range is unmapped whole (faulted back lazily).
    */
   unmap(ipa: number, size: number): PgtResult {
-    return this.walk(ipa, size, WALK_LEAF | WALK_TABLE_POST, (addr, _end, level, ptep) => {
-      const pte = this.mem.read64(ptep);
-      const a = alignDown(addr, this.granules[level]);
-      if (!pteValid(pte)) {
-        if (pte !== 0n) {
-          this.writePte(ptep, a, level, 0n);
-          this.putRef(ptep);
-        }
-        return 'ok';
+    return this.walk(ipa, size, WALK_LEAF | WALK_TABLE_POST, this.unmapVisitor) as PgtResult;
+  }
+
+  /** stage2_unmap_walker, bound once */
+  private readonly unmapVisitor: Stage2Visitor = (addr, _end, level, ptep) => this.unmapVisit(addr, level, ptep);
+
+  private unmapVisit(addr: number, level: number, ptep: number): WalkResult {
+    const pte = this.mem.read64(ptep);
+    const a = alignDown(addr, this.granules[level]);
+    if (!pteValid(pte)) {
+      if (pte !== 0n) {
+        this.writePte(ptep, a, level, 0n);
+        this.putRef(ptep);
       }
-      let child = -1;
-      let needFlush = false;
-      if (pteIsTable(pte, level)) {
-        child = pteToPhys(pte, this.pageSize);
-        if (this.tables.get(child)?.refcount !== 1) return 'ok';
-      } else if (this.cacheable(pte)) {
-        needFlush = !this.fwb;
-      }
-      this.putPte(ptep, a, level, pte);
-      if (needFlush && this.cmos) this.cmo('dcache_clean_inval_poc', a, this.granules[level]);
-      if (child >= 0) this.freeTable(child);
       return 'ok';
-    }) as PgtResult;
+    }
+    let child = -1;
+    let needFlush = false;
+    if (pteIsTable(pte, level)) {
+      child = pteToPhys(pte, this.pageSize);
+      if (this.tables.get(child)?.refcount !== 1) return 'ok';
+    } else if (this.cacheable(pte)) {
+      needFlush = !this.fwb;
+    }
+    this.putPte(ptep, a, level, pte);
+    if (needFlush && this.cmos) this.cmo('dcache_clean_inval_poc', a, this.granules[level]);
+    if (child >= 0) this.freeTable(child);
+    return 'ok';
   }
 
   // ------------------------------------------------------------------------------------------------------------
   // attribute updates in place (no BBM, B.6)
 
   /** stage2_update_leaf_attrs: set/clear bits on valid leaves in place; returns the walk result and the last leaf. */
-  private updateLeafAttrs(ipa: number, size: number, set: bigint, clr: bigint): { r: WalkResult; old: bigint; level: number; found: boolean } {
-    const out = { r: 'ok' as WalkResult, old: 0n, level: this.startLevel, found: false };
-    out.r = this.walk(ipa, size, WALK_LEAF, (addr, _end, level, ptep) => {
-      const pte = this.mem.read64(ptep);
-      out.level = level;
-      out.old = pte;
-      if (!pteValid(pte)) return 'ok';
-      out.found = true;
-      const nw = (pte & ~clr) | set;
-      if (nw !== pte) {
-        if (this.cmos && this.executable(nw) && !this.executable(pte)) {
-          this.cmo('icache_inval_pou', alignDown(addr, this.granules[level]), this.granules[level]);
-        }
-        this.writePte(ptep, alignDown(addr, this.granules[level]), level, nw);
+  private updateLeafAttrs(ipa: number, size: number, set: bigint, clr: bigint): LeafAttrUpdate {
+    const outer = this.attrUpdate;
+    const u: LeafAttrUpdate = { r: 'ok', old: 0n, level: this.startLevel, found: false, set, clr };
+    this.attrUpdate = u;
+    try {
+      u.r = this.walk(ipa, size, WALK_LEAF, this.attrVisitor);
+    } finally {
+      this.attrUpdate = outer;
+    }
+    return u;
+  }
+
+  /** stage2_attr_walker, bound once; its state is `attrUpdate` while an update runs */
+  private readonly attrVisitor: Stage2Visitor = (addr, _end, level, ptep) => this.attrVisit(addr, level, ptep);
+  private attrUpdate: LeafAttrUpdate | null = null;
+
+  private attrVisit(addr: number, level: number, ptep: number): WalkResult {
+    const u = this.attrUpdate!;
+    const pte = this.mem.read64(ptep);
+    u.level = level;
+    u.old = pte;
+    if (!pteValid(pte)) return 'ok';
+    u.found = true;
+    const nw = (pte & ~u.clr) | u.set;
+    if (nw !== pte) {
+      if (this.cmos && this.executable(nw) && !this.executable(pte)) {
+        this.cmo('icache_inval_pou', alignDown(addr, this.granules[level]), this.granules[level]);
       }
-      return 'ok';
-    });
-    return out;
+      this.writePte(ptep, alignDown(addr, this.granules[level]), level, nw);
+    }
+    return 'ok';
   }
 
   /** kvm_pgtable_stage2_wrprotect: clear S2AP_W on every valid leaf. No TLBI: the caller flushes (B.5). */
@@ -629,24 +657,37 @@ export class Stage2PageTable implements Stage2Lookup {
   /** kvm_pgtable_stage2_flush: clean+invalidate to PoC every valid cacheable leaf in the range; nothing with FWB. */
   flush(ipa: number, size: number): PgtResult {
     if (this.fwb || !this.cmos) return 'ok';
-    return this.walk(ipa, size, WALK_LEAF, (addr, _end, level, ptep) => {
-      const pte = this.mem.read64(ptep);
-      if (this.cacheable(pte)) this.cmo('dcache_clean_inval_poc', alignDown(addr, this.granules[level]), this.granules[level]);
-      return 'ok';
-    }) as PgtResult;
+    return this.walk(ipa, size, WALK_LEAF, this.flushVisitor) as PgtResult;
   }
+
+  /** stage2_flush_walker, bound once */
+  private readonly flushVisitor: Stage2Visitor = (addr, _end, level, ptep) => {
+    if (this.cacheable(this.mem.read64(ptep))) this.cmo('dcache_clean_inval_poc', alignDown(addr, this.granules[level]), this.granules[level]);
+    return 'ok';
+  };
 
   /** kvm_pgtable_get_leaf: the entry that maps ipa (an invalid entry counts as a leaf) and its level. */
   getLeaf(ipa: number): { raw: bigint; level: number } {
     const out = { raw: 0n, level: this.startLevel };
     if (ipa < 0 || ipa >= this.ipaLimit) return out;
-    this.walk(ipa, 1, WALK_LEAF, (_addr, _end, level, ptep) => {
-      out.raw = this.mem.read64(ptep);
-      out.level = level;
-      return 'ok';
-    });
+    const outer = this.leafOut;
+    this.leafOut = out;
+    try {
+      this.walk(ipa, 1, WALK_LEAF, this.leafVisitor);
+    } finally {
+      this.leafOut = outer;
+    }
     return out;
   }
+
+  /** leaf_walker, bound once; fills `leafOut` */
+  private leafOut: { raw: bigint; level: number } | null = null;
+  private readonly leafVisitor: Stage2Visitor = (_addr, _end, level, ptep) => {
+    const out = this.leafOut!;
+    out.raw = this.mem.read64(ptep);
+    out.level = level;
+    return 'ok';
+  };
 
   /**
    * Every non-zero leaf entry (valid leaves and counted invalid ones) covering [ipa, ipa+size), in IPA order, with
