@@ -75,14 +75,14 @@ const V_STRING = 3;  // strings[nums[j]] (interned: event field strings repeat)
 const V_TRUE = 4;
 const V_FALSE = 5;
 const V_NULL = 6;
-const V_U64 = 7;     // BigInt: nums[j] the low 32 bits, his[j] the high 32 bits (descriptors with upper attributes)
+const V_U64 = 7;     // BigInt (hi << 32) | lo: nums[j] = lo + 2^32 * (index of hi in highHalves); descriptors with upper attributes
 
 /** Field names of one event shape, in emission order. */
 interface Shape {
   readonly keys: readonly string[];
 }
 
-function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T, need: number): T {
+function grow<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   let n = a.length * 2;
   while (n < need) n *= 2;
@@ -129,8 +129,14 @@ export class EventLog implements EventSink {
   private nv = 0;
   private tags = new Uint8Array(1024);
   private nums = new Float64Array(1024);
-  /** high halves of V_U64 values */
-  private his = new Uint32Array(1024);
+  /**
+   * interned high halves of V_U64 values (never truncated, like `strings`): descriptors share a few upper halves
+   * (attribute bits 63:51 and PA[47:32]), so each value costs one slot in `nums`
+   */
+  private readonly highHalves: number[] = [];
+  private readonly highIds = new Map<number, number>();
+  private lastHigh = -1;
+  private lastHighId = -1;
   private refs: FieldValue[] = [];
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
@@ -254,12 +260,31 @@ export class EventLog implements EventSink {
 
   /** a bigint field given as its unsigned 32-bit halves (a descriptor): the value (hi << 32) | lo */
   addU64(lo: number, hi: number): void {
-    const j = this.slot();
     if (hi < 0x20_0000) {
+      const j = this.slot();
       this.tags[j] = V_BIGINT; this.nums[j] = hi * 4294967296 + lo;
-    } else {
-      this.tags[j] = V_U64; this.nums[j] = lo; this.his[j] = hi;
+      return;
     }
+    let id = this.lastHighId;
+    if (hi !== this.lastHigh) {
+      const known = this.highIds.get(hi);
+      if (known === undefined) {
+        if (this.highHalves.length >= 0x20_0000) {
+          // 2^21 distinct upper halves: the index no longer fits beside lo in a double; keep the bigint
+          this.storeValue((BigInt(hi) << 32n) | BigInt(lo));
+          return;
+        }
+        id = this.highHalves.length;
+        this.highHalves.push(hi);
+        this.highIds.set(hi, id);
+      } else {
+        id = known;
+      }
+      this.lastHigh = hi;
+      this.lastHighId = id;
+    }
+    const j = this.slot();
+    this.tags[j] = V_U64; this.nums[j] = id * 4294967296 + lo;
   }
 
   /** a string field, by its stringId */
@@ -277,7 +302,6 @@ export class EventLog implements EventSink {
     if (j === this.tags.length) {
       this.tags = grow(this.tags, j + 1);
       this.nums = grow(this.nums, j + 1);
-      this.his = grow(this.his, j + 1);
     }
     this.nv = j + 1;
     return j;
@@ -326,7 +350,6 @@ export class EventLog implements EventSink {
     if (j === this.tags.length) {
       this.tags = grow(this.tags, j + 1);
       this.nums = grow(this.nums, j + 1);
-      this.his = grow(this.his, j + 1);
     }
     if (typeof v === 'number') {
       this.tags[j] = V_NUMBER; this.nums[j] = v;
@@ -370,7 +393,11 @@ export class EventLog implements EventSink {
       case V_TRUE: return true;
       case V_FALSE: return false;
       case V_NULL: return null;
-      case V_U64: return (BigInt(this.his[j]) << 32n) | BigInt(this.nums[j]);
+      case V_U64: {
+        const v = this.nums[j];
+        const id = Math.floor(v / 4294967296);
+        return (BigInt(this.highHalves[id]) << 32n) | BigInt(v - id * 4294967296);
+      }
       default: return this.refs[this.nums[j]];
     }
   }
