@@ -197,7 +197,12 @@ export interface DecodedEsr {
  * ESR bits [31:0] as a number. Every field decoded here lives there (bits [63:32] are RES0 / ISS2, 0 here), so one
  * BigInt operation replaces one per field: KVM decodes the syndrome on every fault-in.
  */
-function low32(esr: bigint): number { return Number(BigInt.asUintN(32, esr)); }
+function low32(esr: bigint): number {
+  // a syndrome below 2^53 converts exactly without a BigInt.asUintN temporary (runs on every abort)
+  const n = Number(esr);
+  if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) return n % 4294967296;
+  return Number(BigInt.asUintN(32, esr));
+}
 
 export function esrEc(esr: bigint): number { return low32(esr) >>> 26; }
 export function isDabtEc(ec: number): boolean { return ec === ESR_ELx_EC_DABT_LOW || ec === ESR_ELx_EC_DABT_CUR; }
@@ -344,7 +349,8 @@ const HPFAR_FIPA_MASK = ((1n << 44n) - 1n) & ~0xfn;
 /** KVM: fault_ipa = (HPFAR_EL2 & HPFAR_MASK) << 8 — page-aligned IPA (bits below 12 are zero). */
 export function hpfarToIpa(hpfar: bigint): number {
   // = Number((hpfar & HPFAR_FIPA_MASK) << 8n) with one BigInt operation (runs on every fault-in); exact: < 2^52
-  const x = Number(BigInt.asUintN(44, hpfar));
+  const n = Number(hpfar);
+  const x = n >= 0 && n < 2 ** 44 ? n : Number(BigInt.asUintN(44, hpfar));
   return (x - (x % 16)) * 256;
 }
 

@@ -12,7 +12,8 @@
 import * as esrCodec from '../arch/esr';
 import * as stage2 from '../arch/stage2';
 import type { AbortIss } from '../arch/esr';
-import { EventLog, type Fields } from '../events';
+import * as eventsModule from '../events';
+import type { EventLog, Fields } from '../events';
 import { fail } from './errno';
 import type { ErrnoName } from './errno';
 import { cHex, emitKernelLog, ratelimitAllows } from './exit-context';
@@ -25,6 +26,7 @@ import { ioMemAbort } from './mmio';
 // call, and these run on every stage 2 fault-in (the bundled build is unaffected).
 const { decodeAbortIss, esrEc, FSC_ACCESS, FSC_FAULT, FSC_PERM, hpfarToIpa, isIabtEc, isSeaFsc } = esrCodec;
 const { KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W, KVM_PGTABLE_PROT_X } = stage2;
+const EventLogClass = eventsModule.EventLog;
 
 export interface AbortExit {
   readonly kind: 'dabt' | 'iabt';
@@ -88,7 +90,7 @@ export class StageTwoFaultReport {
     this.reported = true;
     const iss = this.iss;
     const events = this.vm.events;
-    if (events instanceof EventLog && events.recording) {
+    if (events instanceof EventLogClass && events.recording) {
       // the same record as the emit below, without the fields object
       if (events !== this.shapeLog) {
         this.shapeLog = events;
