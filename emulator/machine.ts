@@ -176,7 +176,9 @@ export class Machine {
     this.kvm = parts.kvm;
     this.stateful = parts.stateful;
     this.runs = this.cpus.map(() => null);
-    this.events.onEvent((e) => this.checkEvent(e));
+    // only listen while a stop condition could fire (checkEvent's own early return), so the hot emitters can store
+    // compact records the rest of the time
+    this.events.onEvent((e) => this.checkEvent(e), () => !this.pendingStop && this.conditions.onEvent !== undefined);
   }
 
   get status(): MachineStatus {
