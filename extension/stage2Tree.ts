@@ -39,11 +39,13 @@ export class Stage2Tree implements vscode.TreeDataProvider<Stage2Node> {
   private readonly byId = new Map<string, Stage2Node>();
   private tables: Promise<string[]> | undefined;
   private generation = 0;
+  private retries = 0;
 
   constructor(private readonly session: KvmSession) {}
 
   refresh(): void {
     this.generation++;
+    this.retries = 0;
     this.pages.clear();
     this.parents.clear();
     this.byId.clear();
@@ -100,7 +102,12 @@ export class Stage2Tree implements vscode.TreeDataProvider<Stage2Node> {
     if (node.kind === 'table' || (node.kind === 'entry' && node.entry.kind === 'table')) {
       const path = node.kind === 'table' ? [] : [...node.path, node.entry.index];
       const page = await this.tablePage(node.table, path);
-      if (!page) return [];
+      if (!page) {
+        // the adapter did not answer (not stopped yet, or busy): ask the view to come back rather than show an
+        // empty table until the next stop
+        if (this.session.stopped && this.retries++ < 5) setTimeout(() => this.changed.fire(node.kind === 'table' ? undefined : node), 300);
+        return [];
+      }
       const out: Stage2Node[] = [];
       let run: Stage2Entry[] = [];
       const flush = (): void => {

@@ -181,10 +181,18 @@ suite('debugging a stage 2 fault', () => {
     assert.equal(unmapped?.fault?.kind, 'translation');
     await vscode.commands.executeCommand('kvm-arm64-lab.translateAddress', '0x8000_0000');
     if (hasWorkbenchControl) {
+      // the view is virtualised: only rows on screen are in the DOM; reveal (again) until the leaf row shows
+      let tries = 0;
       const shown = await waitFor('the Stage 2 view to show the walk', async () => {
         const t = await text('.part.sidebar');
-        return t.includes('VM stage 2') && /L2\[0\] 0x80000000/.test(t) ? t : undefined;
-      }, 15_000, 250);
+        if (t.includes('VM stage 2') && /L2\[0\] 0x80000000/.test(t)) return t;
+        if (++tries % 8 === 0) {
+          // as a user would: the view's Refresh button, then Translate Address… again
+          await vscode.commands.executeCommand('kvm-arm64-lab.refreshViews');
+          await vscode.commands.executeCommand('kvm-arm64-lab.translateAddress', '0x8000_0000');
+        }
+        return undefined;
+      }, 30_000, 250).catch(async (e: Error) => { throw new Error(`${e.message}; the side bar shows:\n${await text('.part.sidebar')}`); });
       assert.match(shown, /block oa=0x[0-9a-f]+/);
     }
   });

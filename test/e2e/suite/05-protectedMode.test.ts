@@ -23,8 +23,10 @@ suite('protected mode', () => {
     bp = new vscode.SourceBreakpoint(new vscode.Location(uri, new vscode.Position(line - 1, 0)));
     vscode.debug.addBreakpoints([bp]);
     const before = lab.session.state.kind === 'stopped' ? lab.session.state.stop : -1;
-    await vscode.debug.startDebugging(undefined, { type: 'kvm-arm64', request: 'launch', name: 'pkvm', program: uri.fsPath });
-    // exception filters ticked earlier in this window (stage2-fault) may stop first: continue past those
+    // stop on entry: a breakpoint added just now may reach the session only after launch; it is set by the time we
+    // continue from the entry stop
+    await vscode.debug.startDebugging(undefined, { type: 'kvm-arm64', request: 'launch', name: 'pkvm', program: uri.fsPath, stopOnEntry: true });
+    // the entry stop, and exception filters ticked earlier in this window (stage2-fault): continue past those
     let last = before;
     let stop;
     for (let i = 0; i < 20; i++) {
@@ -33,7 +35,7 @@ suite('protected mode', () => {
         return s.kind === 'stopped' && s.stop !== last && s.session.configuration.name === 'pkvm' ? s : undefined;
       }, 30_000);
       last = stop.stop;
-      if (stop.reason !== 'exception') break;
+      if (stop.reason !== 'exception' && stop.reason !== 'entry') break;
       await vscode.commands.executeCommand('workbench.action.debug.continue');
     }
     assert.equal(stop?.reason, 'breakpoint');
