@@ -26,9 +26,9 @@
 import type {
   ConstDecl, Expr, GuestBlock, HostStatement, MachineEntry, OptionArg, Result, Script, ValueArg, Word,
 } from './ast';
-import { argOf, exprOf, flagsOf, hasFlag, optionOf, wordOf } from './ast';
+import { argOf as argOfImport, exprOf as exprOfImport, flagsOf, hasFlag as hasFlagImport, optionOf as optionOfImport, wordOf as wordOfImport } from './ast';
 import { DiagnosticBag, type Diagnostic, type RelatedInformation } from './diagnostics';
-import { evaluate, type EvalEnv, type NameValue } from './expr';
+import { evaluate as evaluateImport, type EvalEnv, type NameValue } from './expr';
 import type { Range } from './tokens';
 import { EVENT_KINDS, type EventKind } from '../events';
 import { DEFAULT_FLAVOUR, FLAVOURS, FLAVOUR_NAMES, getFlavour, isFlavourName, type Flavour, type FlavourName } from '../kvm/flavours';
@@ -36,9 +36,19 @@ import {
   allPredefinedSymbolFlavours, defaultEnvironment, isRegisterName, type AssembledProgram, type CheckEnvironment,
 } from './symbols';
 import {
-  BACKINGS, COMMON_EVENT_FIELDS, EVENT_FIELDS, FORM_BY_ID, MACHINE_KEY_MAP, PGTABLE_PROTS, VCPU_FEATURES,
+  BACKINGS, COMMON_EVENT_FIELDS, EVENT_FIELDS, FORM_BY_ID as FORM_BY_ID_IMPORT, MACHINE_KEY_MAP, PGTABLE_PROTS, VCPU_FEATURES,
   type FieldType, type FormSpec,
 } from './vocabulary';
+
+// Hot imported bindings copied into module-level locals: under tsx every use of an imported binding is a getter
+// call (thousands per statement on big scenarios).
+const argOf = argOfImport;
+const exprOf = exprOfImport;
+const hasFlag = hasFlagImport;
+const optionOf = optionOfImport;
+const wordOf = wordOfImport;
+const FORM_BY_ID = FORM_BY_ID_IMPORT;
+const evaluate = evaluateImport;
 
 export interface CheckOptions {
   /** `--flavour` / the launch configuration's flavour: wins over `machine { flavour }` (LANGUAGE.md "Flavour precedence") */
@@ -123,6 +133,8 @@ const MAX_VCPUS = 512; // KVM_MAX_VCPUS on arm64 (5.x)
 const KVM_MEM_MAX_NR_PAGES = (1n << 31n) - 1n; // spec A.2#7
 /** TASK_SIZE_MAX of a 48-bit-VA arm64 host: access_ok() needs hva + size <= 2^48 (spec A.2#4) */
 const TASK_SIZE = 1n << 48n;
+/** doubles hold every integer up to here exactly */
+const MAX_EXACT = 1n << 53n;
 
 /** block sizes of each granule (LANGUAGE.md "Host memory model") */
 const BLOCK_SIZES: { readonly [page: number]: readonly bigint[] } = {
@@ -152,6 +164,9 @@ interface SlotState {
   size: bigint | undefined;
   /** gpa + size, cached (bigint arithmetic allocates; the overlap scan runs for every create) */
   end?: bigint;
+  /** gpa and end as doubles, cached with `end` (endN -1: end above 2^53, compare the bigints) */
+  gpaN?: number;
+  endN?: number;
   hva: bigint | undefined;
   readonly: boolean;
   dirtyLog: boolean;
@@ -415,6 +430,7 @@ class Checker {
 
   /** evaluate with diagnostics for undefined names (flavour-aware) and division by zero */
   private evalExpr(e: Expr): bigint | undefined {
+    if (e.kind === 'number' && e.value !== null) return e.value; // a literal: no result object
     const r = evaluate(e, this.evalEnv);
     for (const p of r.problems) {
       if (p.code === 'undefined-name') {
@@ -896,10 +912,21 @@ class Checker {
     }
     const end = gpa + size;
     if (change === 'create' || change === 'move') {
+      // every create scans all slots: compare doubles when both intervals are exact below 2^53 (bigint
+      // comparisons dominate this scan on big scenarios); the bigint test decides otherwise
+      const exact = end <= MAX_EXACT;
+      const gN = Number(gpa);
+      const eN = Number(end);
       for (const o of this.slots.values()) {
         if (o.id === id || o.gpa === undefined || o.size === undefined) continue;
-        const oEnd = (o.end ??= o.gpa + o.size);
-        if (gpa < oEnd && o.gpa < end) {
+        let oEnd = o.end;
+        if (oEnd === undefined) {
+          oEnd = o.end = o.gpa + o.size;
+          o.gpaN = Number(o.gpa);
+          o.endN = oEnd <= MAX_EXACT ? Number(oEnd) : -1;
+        }
+        const oEndN = o.endN!;
+        if (exact && oEndN >= 0 ? gN < oEndN && o.gpaN! < eN : gpa < oEnd && o.gpa < end) {
           return { errno: 'EEXIST', rule: 'A.2#11', message: `memslot ${id} [${hex(gpa)}, +${hex(size)}) overlaps memslot ${o.id}`, related: [{ range: o.range, message: `memslot ${o.id} [${hex(o.gpa)}, +${hex(o.size)})` }] };
         }
       }
@@ -1246,6 +1273,8 @@ class Checker {
           readonly: hasFlag(s.args, 'readonly'), dirtyLog: hasFlag(s.args, 'dirty_log'),
           backing: backing?.value.kind === 'word' ? backing.value.word.text : old?.backing ?? 'anon',
           lock: old?.lock ?? null, range: old ? old.range : s.range,
+          // every field present from the start: one object shape for the overlap scan
+          end: undefined, gpaN: 0, endN: -1, lockMapped: undefined,
         };
         this.slots.set(slot, st);
         if (!old) this.memslotDecls.push({ slot, gpa, size, statement: s, range: s.range });
@@ -1262,6 +1291,7 @@ class Checker {
         this.slots.set(slot, {
           id: slot, gpa, size, hva: values.get('hva'), readonly: flags !== undefined && (flags & 2n) !== 0n,
           dirtyLog: flags !== undefined && (flags & 1n) !== 0n, backing: 'anon', lock: old?.lock ?? null, range: old?.range ?? s.range,
+          end: undefined, gpaN: 0, endN: -1, lockMapped: undefined,
         });
         if (!old) this.memslotDecls.push({ slot, gpa, size, statement: s, range: s.range });
         return;

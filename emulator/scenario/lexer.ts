@@ -43,6 +43,12 @@ function isDigit(c: number): boolean {
  * Returns the value, or an error message (malformed, or above 2^64-1).
  */
 export function parseNumberText(text: string): { value: bigint } | { error: string } {
+  const r = numberValue(text);
+  return typeof r === 'bigint' ? { value: r } : { error: r };
+}
+
+/** parseNumberText without the result object (the lexer calls it for every number): the value or the error */
+function numberValue(text: string): bigint | string {
   // one pass over the characters (no regexes: numbers are the most common token after names)
   let k = 0;
   let radix = 10;
@@ -67,7 +73,7 @@ export function parseNumberText(text: string): { value: bigint } | { error: stri
   for (let i = k; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === 95) { // _ between digits only
-      if (lastUnderscore) return { error: `malformed number '${text}'` };
+      if (lastUnderscore) return `malformed number '${text}'`;
       lastUnderscore = true;
       continue;
     }
@@ -75,7 +81,7 @@ export function parseNumberText(text: string): { value: bigint } | { error: stri
     if (c >= 48 && c <= 57) d = c - 48;
     else if ((c | 0x20) >= 97 && (c | 0x20) <= 102) d = (c | 0x20) - 87;
     else d = 99;
-    if (d >= radix) return { error: `malformed number '${text}'` };
+    if (d >= radix) return `malformed number '${text}'`;
     lastUnderscore = false;
     digits++;
     if (big === undefined) {
@@ -85,10 +91,10 @@ export function parseNumberText(text: string): { value: bigint } | { error: stri
       big = big * R + BigInt(d);
     }
   }
-  if (digits === 0 || lastUnderscore) return { error: `malformed number '${text}'` };
+  if (digits === 0 || lastUnderscore) return `malformed number '${text}'`;
   const v = (big ?? BigInt(acc)) * mult;
-  if (v > U64_MAX) return { error: `number '${text}' is above 2^64-1` };
-  return { value: v };
+  if (v > U64_MAX) return `number '${text}' is above 2^64-1`;
+  return v;
 }
 
 /** punctuators by their first character, longest first */
@@ -158,8 +164,9 @@ export class Lexer {
       if (isDigit(c)) {
         this.i++;
         while (this.i < n && (isIdentPart(text.charCodeAt(this.i)) && text.charCodeAt(this.i) !== 46)) this.i++;
-        const r = parseNumberText(text.slice(this.sOff, this.i));
-        return 'value' in r ? this.make('number', r.value) : this.make('number', null, undefined, r.error);
+        const raw = text.slice(this.sOff, this.i);
+        const r = numberValue(raw);
+        return typeof r === 'bigint' ? this.make('number', r, undefined, undefined, raw) : this.make('number', null, undefined, r, raw);
       }
       if (isIdentStart(c)) {
         this.i++;

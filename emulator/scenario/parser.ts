@@ -16,9 +16,14 @@ import { DiagnosticBag, type Diagnostic } from './diagnostics';
 import { Lexer } from './lexer';
 import type { Position, Range, Token } from './tokens';
 import {
-  ERRNOS, EVENT_FIELDS, EXIT_OPTIONS, EXIT_REASONS, FORMS_BY_KEYWORD, MACHINE_KEY_MAP, SYSTEM_EVENT_TYPES,
-  type FieldType, type FormSpec, type OptionSpec, type PartSpec,
+  ERRNOS as ERRNOS_IMPORT, EVENT_FIELDS as EVENT_FIELDS_IMPORT, EXIT_OPTIONS, EXIT_REASONS, FORMS_BY_KEYWORD as FORMS_BY_KEYWORD_IMPORT,
+  MACHINE_KEY_MAP, SYSTEM_EVENT_TYPES, type FieldType, type FormSpec, type OptionSpec, type PartSpec,
 } from './vocabulary';
+
+// Hot imported bindings as module-level locals: under tsx every use of an imported binding is a getter call.
+const ERRNOS = ERRNOS_IMPORT;
+const EVENT_FIELDS = EVENT_FIELDS_IMPORT;
+const FORMS_BY_KEYWORD = FORMS_BY_KEYWORD_IMPORT;
 
 export interface ParseResult {
   readonly ast: Script;
@@ -420,7 +425,11 @@ class Parser {
     let candidates: readonly FormSpec[] = forms;
     if (forms.length > 1) {
       const words = this.statementWords();
-      const kept = forms.filter((f) => !this.quickReject(f) && fixedWordsPresent(f, words));
+      const kept: FormSpec[] = [];
+      for (let k = 0; k < forms.length; k++) {
+        const f = forms[k];
+        if (!this.quickReject(f) && fixedWordsPresent(f, words)) kept.push(f);
+      }
       this.i = bodyStart;
       if (kept.length > 0) candidates = kept;
     }
@@ -454,14 +463,19 @@ class Parser {
     return { kind: 'statement', keyword, form: '', args: [], range: span(keyword.range, this.prev().range) };
   }
 
-  /** the identifiers from here to the end of the line (a statement's words, for choosing forms) */
-  private statementWords(): Set<string> {
-    const out = new Set<string>();
+  /**
+   * the identifiers from here to the end of the line (a statement's words, for choosing forms); one array
+   * reused for every statement (a statement has a dozen words: a list beats a Set)
+   */
+  private readonly lineWords: string[] = [];
+  private statementWords(): readonly string[] {
+    const out = this.lineWords;
+    out.length = 0;
     const start = this.i;
     for (let k = 0; ; k++) {
       const t = this.peek(k);
       if (t.kind === 'newline' || t.kind === 'eof') break;
-      if (t.kind === 'ident') out.add(t.text);
+      if (t.kind === 'ident') out.push(t.text);
       if (k > 10_000) break;
     }
     this.i = start;
@@ -495,16 +509,19 @@ class Parser {
     while (!this.atLineEnd() && !this.isPunct(this.tok, '}')) this.advance();
   }
 
+  // (plain loops here and in parseOptions: a closure per statement and option shows up on big files)
   private checkRequired(form: FormSpec, args: Arg[], keyword: Word): void {
-    for (const o of form.options ?? []) {
-      if (o.required && !args.some((a) => a.kind === 'option' && a.key.text === o.key)) {
-        this.fail(`${keyword.text} needs ${o.key}= (${form.syntax})`, this.prev());
+    const options = form.options;
+    if (options !== undefined) {
+      for (let k = 0; k < options.length; k++) {
+        const o = options[k];
+        if (o.required && !hasOption(args, o.key)) this.fail(`${keyword.text} needs ${o.key}= (${form.syntax})`, this.prev());
       }
     }
-    if (form.id === 'lock' && !args.some((a) => a.kind === 'flag')) {
+    if (form.id === 'lock' && !hasArgKind(args, 'flag')) {
       this.fail('lock needs read, write or both (exactly the listed bits are sent)', this.prev());
     }
-    if (form.freeOptions === 'register' && !args.some((a) => a.kind === 'option')) {
+    if (form.freeOptions === 'register' && !hasArgKind(args, 'option')) {
       this.fail('set_reg needs at least one REG=V', this.prev());
     }
   }
@@ -596,13 +613,13 @@ class Parser {
 
   /** `key=value` options and bare flags, in any order, until the end of the statement (or a tail part) */
   private parseOptions(form: FormSpec, args: Arg[]): void {
-    const seen = new Map<string, Range>();
+    let seen: string[] | undefined; // the keys and flags so far (a handful: a list beats a Map)
     for (;;) {
       const t = this.tok;
       if (t.kind !== 'ident') return;
       const isOption = this.isPunct(this.peek(), '=');
       if (isOption) {
-        let spec: OptionSpec | undefined = form.options?.find((o) => o.key === t.text);
+        let spec: OptionSpec | undefined = findOption(form.options, t.text);
         let fieldType: FieldType | undefined;
         if (!spec && form.freeOptions === 'register') spec = { key: t.text, value: 'expr' };
         if (!spec && form.freeOptions === 'event-field') {
@@ -615,11 +632,11 @@ class Parser {
           const keys = (form.options ?? []).map((o) => o.key + '=');
           this.fail(`unknown option '${t.text}=' for ${form.keyword}${keys.length ? ` (options: ${keys.join(' ')})` : ''}`, t);
         }
-        if (seen.has(t.text)) this.fail(`option '${t.text}=' given twice`, t);
-        seen.set(t.text, t.range);
+        if (seen !== undefined && seen.includes(t.text)) this.fail(`option '${t.text}=' given twice`, t);
+        (seen ??= []).push(t.text);
         const key = this.word(this.advance());
         const eq = this.advance().range;
-        const value = form.freeOptions === 'event-field' && !form.options?.some((o) => o.key === t.text)
+        const value = form.freeOptions === 'event-field' && findOption(form.options, t.text) === undefined
           ? this.parseFieldValue(t.text, fieldType)
           : this.parseOptionValue(spec);
         const o: OptionArg = { kind: 'option', key, eq, value, range: span(key.range, value.range) };
@@ -627,8 +644,8 @@ class Parser {
         continue;
       }
       if (form.flags?.includes(t.text)) {
-        if (seen.has(t.text)) this.fail(`'${t.text}' given twice`, t);
-        seen.set(t.text, t.range);
+        if (seen !== undefined && seen.includes(t.text)) this.fail(`'${t.text}' given twice`, t);
+        (seen ??= []).push(t.text);
         this.advance();
         args.push({ kind: 'flag', word: this.word(t), range: t.range });
         continue;
@@ -840,6 +857,23 @@ class Parser {
   }
 }
 
+function hasOption(args: readonly Arg[], key: string): boolean {
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (a.kind === 'option' && a.key.text === key) return true;
+  }
+  return false;
+}
+function hasArgKind(args: readonly Arg[], kind: Arg['kind']): boolean {
+  for (let k = 0; k < args.length; k++) if (args[k].kind === kind) return true;
+  return false;
+}
+function findOption(options: readonly OptionSpec[] | undefined, key: string): OptionSpec | undefined {
+  if (options === undefined) return undefined;
+  for (let k = 0; k < options.length; k++) if (options[k].key === key) return options[k];
+  return undefined;
+}
+
 /** can this part begin with token t? (false only when an attempt would fail at t) */
 function canStart(p: PartSpec, t: Token): boolean {
   switch (p.t) {
@@ -854,9 +888,14 @@ function canStart(p: PartSpec, t: Token): boolean {
 }
 
 /** every non-optional fixed word part of the form has one of its words on the line */
-function fixedWordsPresent(f: FormSpec, words: ReadonlySet<string>): boolean {
-  for (const p of f.parts) {
-    if (p.t === 'word' && !p.words.some((w) => words.has(w))) return false;
+function fixedWordsPresent(f: FormSpec, words: readonly string[]): boolean {
+  const parts = f.parts;
+  for (let k = 0; k < parts.length; k++) {
+    const p = parts[k];
+    if (p.t !== 'word') continue;
+    let found = false;
+    for (let j = 0; j < p.words.length && !found; j++) found = words.includes(p.words[j]);
+    if (!found) return false;
   }
   return true;
 }
