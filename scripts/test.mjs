@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // `npm test`: every test suite that exists, in order: typecheck, unit (node:test via tsx), grammar, then
-// (after a build) dap, lsp and e2e. `node scripts/test.mjs unit dap` runs only the named suites.
+// (after a build) dap, lsp and e2e. It first installs the Debian packages the suites need (scripts/system-deps.mjs);
+// the e2e suite installs code-server and Node 24 into .tools/ itself. `node scripts/test.mjs unit dap` runs only the named suites.
 // Each suite reports its counts; the last line is the plain total "N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureSystemPackages } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
+// binutils, QEMU, Chromium…: installed with apt-get when we are root (CI), otherwise named
+ensureSystemPackages(only);
 
 function files(dir, suffix) {
   if (!existsSync(dir)) return [];
