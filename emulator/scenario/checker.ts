@@ -226,6 +226,11 @@ class Checker {
   private readonly resolved: ResolvedStatement[] = [];
   // static model for predictions
   private readonly slots = new Map<bigint, SlotState>();
+  /**
+   * An upper bound of every slot's gpa + size, as a double (Infinity above 2^53). Only grows (a delete or move
+   * leaves it high, which only costs a scan): a create at or above it overlaps nothing, without scanning.
+   */
+  private slotEndBound = 0;
   private vcpus: VcpuState[] = [];
   private anyRun = false;
   private lockedPages = 0n;
@@ -911,7 +916,8 @@ class Checker {
       if (change === 'none') return undefined;
     }
     const end = gpa + size;
-    if (change === 'create' || change === 'move') {
+    // (a gpa at or above every slot's end overlaps nothing: the usual create, slots laid out upwards)
+    if ((change === 'create' || change === 'move') && !(gpa <= MAX_EXACT && Number(gpa) >= this.slotEndBound)) {
       // every create scans all slots: compare doubles when both intervals are exact below 2^53 (bigint
       // comparisons dominate this scan on big scenarios); the bigint test decides otherwise
       const exact = end <= MAX_EXACT;
@@ -943,6 +949,13 @@ class Checker {
     if (dirty && backing === 'pfnmap') return { errno: 'EINVAL', rule: 'A.2#12', message: 'dirty logging on a VM_PFNMAP backing' };
     void s;
     return undefined;
+  }
+
+  private noteSlotExtent(gpa: bigint | undefined, size: bigint | undefined): void {
+    if (gpa === undefined || size === undefined) return;
+    const end = gpa + size;
+    const n = end <= MAX_EXACT ? Number(end) : Infinity;
+    if (n > this.slotEndBound) this.slotEndBound = n;
   }
 
   private predictLock(slot: bigint | undefined, read: boolean, write: boolean): Prediction | undefined {
@@ -1277,6 +1290,7 @@ class Checker {
           end: undefined, gpaN: 0, endN: -1, lockMapped: undefined,
         };
         this.slots.set(slot, st);
+        this.noteSlotExtent(gpa, size);
         if (!old) this.memslotDecls.push({ slot, gpa, size, statement: s, range: s.range });
         return;
       }
@@ -1293,6 +1307,7 @@ class Checker {
           dirtyLog: flags !== undefined && (flags & 1n) !== 0n, backing: 'anon', lock: old?.lock ?? null, range: old?.range ?? s.range,
           end: undefined, gpaN: 0, endN: -1, lockMapped: undefined,
         });
+        this.noteSlotExtent(gpa, size);
         if (!old) this.memslotDecls.push({ slot, gpa, size, statement: s, range: s.range });
         return;
       }
@@ -1306,6 +1321,7 @@ class Checker {
         if (old) {
           old.gpa = values.get('gpa');
           old.end = undefined;
+          this.noteSlotExtent(old.gpa, old.size);
         }
         return;
       }
