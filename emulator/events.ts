@@ -152,18 +152,7 @@ export class EventLog implements EventSink {
 
   emit(kind: EventKind, fields: Fields, vcpu?: number): void {
     const i = this.n;
-    const k = this.kindIndex.get(kind) ?? this.addKind(kind);
-    if (i === this.kinds.length) {
-      this.kinds = grow(this.kinds, i + 1);
-      this.lines = grow(this.lines, this.kinds.length);
-      this.vcpus = grow(this.vcpus, this.kinds.length);
-      this.shapeOf = grow(this.shapeOf, this.kinds.length);
-      this.valStart = grow(this.valStart, this.kinds.length + 1);
-      this.refStart = grow(this.refStart, this.kinds.length + 1);
-    }
-    this.kinds[i] = k;
-    this.lines[i] = this.line;
-    this.vcpus[i] = vcpu === undefined ? NaN : vcpu;
+    const k = this.startEvent(kind, vcpu);
     this.shapeOf[i] = this.storeFields(k, fields);
     this.valStart[i + 1] = this.nv;
     this.refStart[i + 1] = this.refs.length;
@@ -222,6 +211,12 @@ export class EventLog implements EventSink {
   }
 
   beginRecord(kind: EventKind, shape: number, vcpu?: number): void {
+    this.startEvent(kind, vcpu);
+    this.shapeOf[this.n] = shape;
+  }
+
+  /** Room for event n, and its kind, line and vcpu columns; returns the kind index. */
+  private startEvent(kind: EventKind, vcpu: number | undefined): number {
     const i = this.n;
     const k = this.kindIndex.get(kind) ?? this.addKind(kind);
     if (i === this.kinds.length) {
@@ -235,7 +230,7 @@ export class EventLog implements EventSink {
     this.kinds[i] = k;
     this.lines[i] = this.line;
     this.vcpus[i] = vcpu === undefined ? NaN : vcpu;
-    this.shapeOf[i] = shape;
+    return k;
   }
 
   endRecord(): void {
