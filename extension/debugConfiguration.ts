@@ -5,15 +5,10 @@
 
 import * as vscode from 'vscode';
 import { DEBUG_TYPE, LANGUAGE_ID } from './kvmProtocol';
+// a type-only import: erased from the bundle, so extension.js still carries no adapter code
+import type { KvmLaunchArguments } from '../debug-adapter/launch';
 
-export interface KvmLaunchConfiguration extends vscode.DebugConfiguration {
-  program?: string;
-  stopOnEntry?: boolean;
-  flavour?: string;
-  trace?: boolean;
-  noDebug?: boolean;
-  root?: string;
-}
+export interface KvmLaunchConfiguration extends vscode.DebugConfiguration, KvmLaunchArguments {}
 
 /** the launch configuration for one scenario file, with the user's settings applied */
 export function scenarioLaunchConfiguration(uri: vscode.Uri, opts: { noDebug?: boolean; stopOnEntry?: boolean } = {}): KvmLaunchConfiguration {
