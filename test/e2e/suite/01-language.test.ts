@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { suite, test, suiteTeardown } from 'mocha';
 import { api, openExample, lineOf, exampleUri } from './kvmLab';
-import { hasWorkbenchControl, press, text, waitFor, sleep } from './workbench';
+import { requireWorkbenchControl, press, text, waitFor, sleep } from './workbench';
 
 suite('language', () => {
   suiteTeardown(async () => {
@@ -30,7 +30,7 @@ suite('language', () => {
   });
 
   test('grammar: the editor shows source.kvms scopes (Inspect Editor Tokens and Scopes)', async function () {
-    if (!hasWorkbenchControl) this.skip();
+    requireWorkbenchControl();
     const editor = await openExample('stage2-fault-walkthrough.kvms');
     const check = async (re: RegExp, col: (line: string) => number, scopes: string[]): Promise<void> => {
       const line = lineOf(editor.document.uri, re) - 1;
@@ -84,7 +84,7 @@ suite('language', () => {
   });
 
   test('the walkthrough: write a scenario, run it, debug a stage 2 fault', async function () {
-    if (!hasWorkbenchControl) this.skip();
+    requireWorkbenchControl();
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'kvm-arm64-lab.kvm-arm64-lab#kvm-arm64-lab.gettingStarted', false);
     const shown = await waitFor('the walkthrough page', async () => {
       const t = await text('.part.editor');

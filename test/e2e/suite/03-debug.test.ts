@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readFileSync, existsSync } from 'node:fs';
 import { suite, test, suiteSetup, suiteTeardown } from 'mocha';
 import { api, openExample, lineOf, exampleUri, topFrame, scope, variables, type Variable } from './kvmLab';
-import { hasWorkbenchControl, press, type, click, count, text, framesText, screenshot, waitFor, sleep } from './workbench';
+import { hasWorkbenchControl, requireWorkbenchControl, press, type, click, count, text, framesText, screenshot, waitFor, sleep } from './workbench';
 import type { KvmLabApi } from '../../../extension/extension';
 import type { MemslotNode } from '../../../extension/memslotTree';
 import type { TranslateBody, TraceEventJson } from '../../../extension/kvmProtocol';
@@ -126,7 +126,7 @@ suite('debugging a stage 2 fault', () => {
   });
 
   test('the debug views show it: call stack (vcpu 0), Variables (x1 = RAM_HUGE), Disassembly view', async function () {
-    if (!hasWorkbenchControl) this.skip();
+    requireWorkbenchControl();
     await vscode.commands.executeCommand('workbench.view.debug');
     const side = await waitFor('the call stack and variables', async () => {
       const t = await text('.part.sidebar');
@@ -263,7 +263,7 @@ suite('debugging a stage 2 fault', () => {
   });
 
   test('README screenshot: the workbench stopped at the stage 2 fault', async function () {
-    if (!hasWorkbenchControl) this.skip();
+    requireWorkbenchControl();
     await openExample(EXAMPLE);
     await vscode.commands.executeCommand('workbench.view.extension.kvm-arm64-lab');
     await vscode.commands.executeCommand('workbench.action.closePanel');
@@ -289,7 +289,7 @@ suite('debugging a stage 2 fault', () => {
   });
 
   test('the debug toolbar: Step Over moves the vcpu one instruction, Step Back returns (deterministic replay)', async function () {
-    if (!hasWorkbenchControl) this.skip();
+    requireWorkbenchControl();
     const faultLine = lineOf(uri, /^\s*str x2, \[x1\]/);
     await click('.debug-toolbar .codicon-debug-step-over');
     const over = await nextStop('the step over', 'step');

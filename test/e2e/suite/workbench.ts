@@ -6,6 +6,16 @@ const base = process.env.E2E_CONTROL_URL;
 
 export const hasWorkbenchControl = base !== undefined && base !== '';
 
+/**
+ * Tests that drive the UI (keys, clicks, screenshots) need the code-server launcher's control endpoint. Without it
+ * (a desktop VS Code run) they fail with this reason instead of passing silently.
+ */
+export function requireWorkbenchControl(): void {
+  if (!hasWorkbenchControl) {
+    throw new Error('this test drives the workbench UI and needs the code-server launcher (E2E_CONTROL_URL); it cannot run against a desktop VS Code');
+  }
+}
+
 async function call(path: string, params: Record<string, string>): Promise<{ ok: boolean; error?: string; text?: string; count?: number; path?: string }> {
   if (!base) return { ok: false, error: 'no E2E_CONTROL_URL (not running under the code-server launcher)' };
   const r = await fetch(`${base}${path}?${new URLSearchParams(params).toString()}`);
