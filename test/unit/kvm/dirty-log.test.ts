@@ -1,21 +1,17 @@
 // spec A.5 (KVM_GET_DIRTY_LOG), G.1 (dirty logging + write protection).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog } from '../../../emulator/events';
 import { Vm } from '../../../emulator/kvm/vm';
-import { getFlavour } from '../../../emulator/kvm/flavours';
-import type { IoctlResult } from '../../../emulator/kvm/errno';
 import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
 import { dirtyBitmapBytes, dirtyCount, isDirty } from '../../../emulator/kvm/dirty-log';
+import { makeVm, ioctlText } from './vm-fixture';
 
 const P = 4096;
 function mk() {
-  const events = new EventLog();
-  const { vm } = Vm.create({ flavour: getFlavour('mainline-5.15'), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false, protectedMode: false, nisvToUser: false }, new PhysMem(), events);
+  const { vm, events } = makeVm('mainline-5.15');
   return { vm: vm!, events };
 }
-const r = (x: IoctlResult): string => x.ok ? 'ok' : `${x.errno} ${x.rule}`;
+const r = ioctlText;
 /** what the fault path does for a write fault on a logging slot: map the page writable, mark it dirty */
 function writeFault(vm: Vm, ipa: number): void {
   const slot = vm.findMemslot(ipa)!;

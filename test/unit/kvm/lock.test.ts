@@ -9,20 +9,17 @@ import type { IoctlResult } from '../../../emulator/kvm/errno';
 import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
 import { KVM_ARM_TARGET_GENERIC_V8 } from '../../../emulator/kvm/vcpu-state';
 import { TablePool } from '../../../emulator/memory/table-pool';
+import { makeVm, ioctlText } from './vm-fixture';
 
 const M = 1024 * 1024, P = 4096;
 const LOCK = 1, UNLOCK = 2, READ = 1n, WRITE = 2n, ALL = 1n;
 
 function mk(flavour: FlavourName = 'spe-rfc-v5', over: Partial<VmConfig> = {}) {
-  const events = new EventLog();
-  const { vm, result } = Vm.create({
-    flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 2, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, ...over,
-  }, new PhysMem(), events);
+  const { vm, events, result } = makeVm(flavour, { vcpus: 2, ...over });
   assert.ok(result.ok);
   return { vm: vm!, events, cap: getFlavour(flavour).lock?.cap ?? 207 };
 }
-const r = (x: IoctlResult): string => x.ok ? 'ok' : `${x.errno} ${x.rule}`;
+const r = ioctlText;
 const lock = (vm: Vm, cap: number, slot: number, flags: bigint) => vm.enableCap(cap, LOCK, [BigInt(slot), flags, 0n, 0n]);
 const unlock = (vm: Vm, cap: number, slot: number, all = false) => vm.enableCap(cap, UNLOCK, [BigInt(slot), all ? ALL : 0n, 0n, 0n]);
 const leaf = (vm: Vm, ipa: number) => vm.stage2.translate(ipa);

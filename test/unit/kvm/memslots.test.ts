@@ -5,22 +5,18 @@ import { PhysMem } from '../../../emulator/memory/physmem';
 import { EventLog } from '../../../emulator/events';
 import { Vm, type VmConfig } from '../../../emulator/kvm/vm';
 import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
-import type { IoctlResult } from '../../../emulator/kvm/errno';
 import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
 import { AUTO_HVA_BASE } from '../../../emulator/kvm/host-memory';
+import { makeVm, ioctlText } from './vm-fixture';
 
 const M = 1024 * 1024, G = 1024 * M, P = 4096;
 
 function mk(flavour: FlavourName = 'spe-rfc-v5', over: Partial<VmConfig> = {}) {
-  const events = new EventLog();
-  const { vm, result } = Vm.create({
-    flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, ...over,
-  }, new PhysMem(), events);
+  const { vm, events, result } = makeVm(flavour, { ...over });
   assert.ok(result.ok);
   return { vm: vm!, events };
 }
-const r = (x: IoctlResult): string => x.ok ? 'ok' : `${x.errno} ${x.rule}`;
+const r = ioctlText;
 /** a guest fault that maps one page RW (what the abort path does) */
 function faultIn(vm: Vm, ipa: number): void {
   const slot = vm.findMemslot(ipa)!;

@@ -1,21 +1,17 @@
 // spec E.4: producers (lock, vcpu reset) and the KVM_RUN consumer; v4 bitmap_zero vs v5 bit-by-bit clearing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog, type TraceEvent } from '../../../emulator/events';
+import { type TraceEvent } from '../../../emulator/events';
 import { Vm, type VmConfig } from '../../../emulator/kvm/vm';
 import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
 import type { IoctlResult } from '../../../emulator/kvm/errno';
 import { KVM_ARM_TARGET_GENERIC_V8 } from '../../../emulator/kvm/vcpu-state';
 import { KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
+import { makeVm } from './vm-fixture';
 
 const M = 1024 * 1024, P = 4096;
 function mk(flavour: FlavourName = 'spe-rfc-v5', over: Partial<VmConfig> = {}) {
-  const events = new EventLog();
-  const { vm } = Vm.create({
-    flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 2, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, ...over,
-  }, new PhysMem(), events);
+  const { vm, events } = makeVm(flavour, { vcpus: 2, ...over });
   return { vm: vm!, events, cap: getFlavour(flavour).lock!.cap };
 }
 const r = (x: IoctlResult | null): string => x === null ? 'go' : x.ok ? 'ok' : `${x.errno} ${x.rule}`;

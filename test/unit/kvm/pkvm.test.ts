@@ -1,19 +1,15 @@
 // Issue item 8 / spec B.8: pKVM host stage 2 — pkvm-v3 PROT_NONE entries vs mainline-5.15 owner ids.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog } from '../../../emulator/events';
-import { Vm } from '../../../emulator/kvm/vm';
-import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
-import type { IoctlResult } from '../../../emulator/kvm/errno';
+import { type FlavourName } from '../../../emulator/kvm/flavours';
+import { makeVm, ioctlText } from './vm-fixture';
 
 const P = 4096;
 function mk(flavour: FlavourName) {
-  const events = new EventLog();
-  const { vm } = Vm.create({ flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false, protectedMode: true, nisvToUser: false }, new PhysMem(), events);
+  const { vm, events } = makeVm(flavour, { protectedMode: true });
   return { vm: vm!, events };
 }
-const r = (x: IoctlResult): string => x.ok ? 'ok' : `${x.errno} ${x.rule}`;
+const r = ioctlText;
 const HYP = 0x8000_0000;
 
 test('pkvm-v3: pkvm_mark_hyp leaves PROT_NONE entries; a host access there panics the hypervisor', () => {

@@ -1,25 +1,19 @@
 // Second reading of the memslot lock RFC against the posted patches (spec A.2#12, E.3, E.4; v4/v5 as posted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog } from '../../../emulator/events';
 import { Vm, type VmConfig } from '../../../emulator/kvm/vm';
 import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
-import type { IoctlResult } from '../../../emulator/kvm/errno';
+import { makeVm, ioctlText } from './vm-fixture';
 
 const M = 1024 * 1024, P = 4096;
 const LOCK = 1, READ = 1n;
 
 function mk(flavour: FlavourName = 'spe-rfc-v5', over: Partial<VmConfig> = {}) {
-  const events = new EventLog();
-  const { vm, result } = Vm.create({
-    flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, ...over,
-  }, new PhysMem(), events);
+  const { vm, events, result } = makeVm(flavour, { ...over });
   assert.ok(result.ok);
   return { vm: vm!, events, cap: getFlavour(flavour).lock?.cap ?? 0 };
 }
-const r = (x: IoctlResult): string => x.ok ? 'ok' : `${x.errno} ${x.rule}`;
+const r = ioctlText;
 const lock = (vm: Vm, cap: number, slot: number, flags: bigint) => vm.enableCap(cap, LOCK, [BigInt(slot), flags, 0n, 0n]);
 
 for (const fl of ['spe-rfc-v4', 'spe-rfc-v5'] as const) {

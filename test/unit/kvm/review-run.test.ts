@@ -3,15 +3,12 @@
 // kvm_handle_mmio_return()).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog } from '../../../emulator/events';
-import { Vm } from '../../../emulator/kvm/vm';
-import { getFlavour } from '../../../emulator/kvm/flavours';
 import { KvmRun } from '../../../emulator/kvm/run';
 import type { KvmSpeVcpu } from '../../../emulator/kvm/spe';
 import type { CpuExit } from '../../../emulator/kvm/guest';
 import { fail } from '../../../emulator/kvm/errno';
 import { FakeCpu, abortExit } from './abort-fixture.test';
+import { makeVm } from './vm-fixture';
 
 /** A stand-in for KvmSpeVcpu: only what KVM_RUN reads (stop mode, kvm_spe_exit_to_user). */
 class FakeSpe {
@@ -41,11 +38,7 @@ class ScriptCpu extends FakeCpu {
 }
 
 function mk() {
-  const events = new EventLog();
-  const { vm } = Vm.create({
-    flavour: getFlavour('spe-rfc-v5'), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, spe: true,
-  }, new PhysMem(), events);
+  const { vm, events } = makeVm('spe-rfc-v5', { spe: true });
   assert.ok(vm!.vcpuInit(0, { target: 5, features: [2] }).ok);
   const cpu = new ScriptCpu(0);
   const spe = new FakeSpe();

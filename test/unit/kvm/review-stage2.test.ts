@@ -1,22 +1,17 @@
 // Second reading of the stage 2 paths against 5.15-era arch/arm64/kvm/mmu.c (spec B.3, C.4, F).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog } from '../../../emulator/events';
-import { Vm, type VmConfig } from '../../../emulator/kvm/vm';
+import { type VmConfig } from '../../../emulator/kvm/vm';
 import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
 import { KVM_PGTABLE_PROT_DEVICE, KVM_PGTABLE_PROT_R, KVM_PGTABLE_PROT_W } from '../../../emulator/arch/stage2';
 import { handleGuestAbort, pfnmapVmaPageSize } from '../../../emulator/kvm/abort';
 import { abortExit, makeWorld } from './abort-fixture.test';
+import { makeVm } from './vm-fixture';
 
 const P = 4096;
 
 function mk(flavour: FlavourName = 'mainline-5.15', over: Partial<VmConfig> = {}) {
-  const events = new EventLog();
-  const { vm, result } = Vm.create({
-    flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 1, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, ...over,
-  }, new PhysMem(), events);
+  const { vm, events, result } = makeVm(flavour, { ...over });
   assert.ok(result.ok);
   return { vm: vm!, events };
 }

@@ -1,21 +1,16 @@
 // spec F: KVM_ARM_VCPU_INIT rules, reset after run (with/without FWB), KVM_RUN entry order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhysMem } from '../../../emulator/memory/physmem';
-import { EventLog } from '../../../emulator/events';
-import { Vm, type VmConfig } from '../../../emulator/kvm/vm';
-import { getFlavour, type FlavourName } from '../../../emulator/kvm/flavours';
+import { type VmConfig } from '../../../emulator/kvm/vm';
+import { type FlavourName } from '../../../emulator/kvm/flavours';
 import { fail, type IoctlResult } from '../../../emulator/kvm/errno';
 import { KVM_ARM_TARGET_GENERIC_V8 as T } from '../../../emulator/kvm/vcpu-state';
 import { KVM_PGTABLE_PROT_R } from '../../../emulator/arch/stage2';
+import { makeVm } from './vm-fixture';
 
 const M = 1024 * 1024;
 function mk(flavour: FlavourName = 'spe-rfc-v5', over: Partial<VmConfig> = {}) {
-  const events = new EventLog();
-  const { vm } = Vm.create({
-    flavour: getFlavour(flavour), ipaBits: 40, pageSize: 4096, vcpus: 2, memlockBytes: Infinity, fwb: false,
-    protectedMode: false, nisvToUser: false, ...over,
-  }, new PhysMem(), events);
+  const { vm, events } = makeVm(flavour, { vcpus: 2, ...over });
   return { vm: vm!, events };
 }
 const r = (x: IoctlResult | null): string => x === null ? 'go' : x.ok ? 'ok' : `${x.errno} ${x.rule}`;
