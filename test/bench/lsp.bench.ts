@@ -7,29 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { LspClient, ROOT } from '../lsp/client';
+import { bigScenario } from './big-scenario';
 
-function scenario(lines: number): string {
-  const out = ['scenario "bench: 5,000 lines"', 'machine { flavour spe-rfc-v5 vcpus 4 memlock 64G }', 'const BASE = 0x4000_0000', 'guest at BASE {'];
-  for (let i = 0; i < 100; i++) out.push(i % 10 === 0 ? `l${i}: add x${i % 30}, x${(i + 1) % 30}, #${i}` : `    ldr x${i % 30}, =BASE + ${i * 8}`);
-  out.push('}', 'host {', '    memslot 0 gpa=BASE size=16M');
-  for (let k = 0; k < 4; k++) out.push(`    vcpu_init ${k}`);
-  let slot = 1;
-  while (out.length < lines - 1) {
-    const gpa = `0x1_0000_0000 + ${slot} * 0x20_0000`;
-    out.push(`    memslot ${slot} gpa=${gpa} size=2M dirty_log   // slot ${slot}`);
-    out.push(`    get_dirty_log ${slot} => pages []`);
-    out.push(`    memslot ${slot} flags`);
-    out.push(`    lock ${slot} read write`);
-    out.push(`    expect memslot ${slot} locked read write`);
-    out.push(`    write ${gpa} u64 (${slot} << 12) | 0xff`);
-    out.push(`    unlock ${slot}`);
-    out.push(`    run ${slot % 4} steps=1000 => EINTR`);
-    out.push(`    expect event stage2-fault kind=permission write=true ipa=${gpa}`);
-    slot++;
-  }
-  out.push('}');
-  return out.join('\n') + '\n';
-}
+const scenario = (lines: number): string => bigScenario(lines, 100);
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
