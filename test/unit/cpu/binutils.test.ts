@@ -9,6 +9,7 @@ import { assembleProgram } from '../../../emulator/cpu/assembler';
 import { decode } from '../../../emulator/cpu/decode';
 import { disassemble, labelSymbolizer } from '../../../emulator/cpu/disasm';
 import { encode } from '../../../emulator/cpu/encode';
+import { guestWords } from './guest-words';
 
 assert.ok(binutilsAvailable(), 'aarch64-linux-gnu-as must be installed (Debian binutils-aarch64-linux-gnu)');
 
@@ -124,23 +125,7 @@ test('ARCHITECTURE Packaging: a lone 8-byte literal is 8-aligned with zero paddi
 });
 
 test('decoder agrees with objdump on random words of the guest encoding groups', () => {
-  // deterministic LCG; words forced into the groups the set lives in
-  let seed = 12345;
-  const rnd = (): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    const hi = seed & 0xffff0000;
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (hi | (seed >>> 16)) >>> 0;
-  };
-  const groups: [number, number][] = [
-    [0x1c000000, 0x10000000], [0x1c000000, 0x14000000], [0x0e000000, 0x08000000], [0x0e000000, 0x0a000000],
-    [0xffc00000, 0xd5000000], [0xff000000, 0xd4000000], [0x3f000000, 0x38000000], [0x3f000000, 0x08000000],
-  ];
-  const ws: number[] = [];
-  for (let i = 0; i < 6000; i++) {
-    const [m, v] = groups[i % groups.length]!;
-    ws.push(((rnd() & ~m) | v) >>> 0);
-  }
+  const ws = [...guestWords(12345, 6000)];
   const g = gasAssemble(ws.map((w) => `.inst 0x${w.toString(16)}`).join('\n'));
   assert.ok(g.ok, g.stderr);
   const strip = (s: string): string => s.replace(/ <[^>]*>/, '');

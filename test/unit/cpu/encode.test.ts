@@ -5,23 +5,11 @@ import { decode } from '../../../emulator/cpu/decode';
 import { encode, EncodeError } from '../../../emulator/cpu/encode';
 import { makeInsn } from '../../../emulator/cpu/insn';
 import { decodeBitMask, encodeBitMask } from '../../../emulator/cpu/bitmask-imm';
+import { guestWords } from './guest-words';
 
 test('guest blocks: encode(decode(w)) === w for 300k random words of the guest encoding groups', () => {
-  let seed = 99;
-  const rnd = (): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    const hi = seed & 0xffff0000;
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return (hi | (seed >>> 16)) >>> 0;
-  };
-  const groups: [number, number][] = [
-    [0x1c000000, 0x10000000], [0x1c000000, 0x14000000], [0x0e000000, 0x08000000], [0x0e000000, 0x0a000000],
-    [0xffc00000, 0xd5000000], [0xff000000, 0xd4000000], [0x3f000000, 0x38000000], [0x3f000000, 0x08000000],
-  ];
   let n = 0;
-  for (let k = 0; k < 300_000; k++) {
-    const [m, v] = groups[k % groups.length]!;
-    const w = ((rnd() & ~m) | v) >>> 0;
+  for (const w of guestWords(99, 300_000)) {
     const i = decode(w);
     if (i.op === 'UNDEFINED') continue;
     n++;
